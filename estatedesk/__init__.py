@@ -1,0 +1,1 @@
+"""EstateDesk: the shared contract, event store and plumbing every service uses."""

@@ -1,0 +1,130 @@
+"""`estatedesk`: run the stack, issue tokens, migrate, create topics, export the event catalogue."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from estatedesk.auth import ROLES, issue_token, now_utc
+from estatedesk.config import Settings
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        token = issue_token(settings.estatedesk_secret, role=args.role, estates=args.estate or [],
+                            user=args.user or f"{args.role}-user", now=now_utc())
+    except ValueError as exc:
+        print(f"estatedesk token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.eventstore.migrate import migrate
+
+    if not settings.database_url:
+        print("estatedesk migrate: set DATABASE_URL", file=sys.stderr)
+        return 2
+    applied = asyncio.run(migrate(settings.database_url))
+    print("applied: " + (", ".join(applied) or "nothing (schema is current)"))
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.messaging.kafka import create_topics
+
+    if not settings.kafka_bootstrap_servers:
+        print("estatedesk topics: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
+    created = create_topics(settings.kafka_bootstrap_servers, settings.estatedesk_topic_partitions,
+                            settings.estatedesk_topic_replication)
+    print("created: " + (", ".join(created) or "nothing (topics exist)"))
+    return 0
+
+
+def cmd_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.contracts.catalogue import catalogue
+
+    print(json.dumps(catalogue(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.clock import system_clock
+    from estatedesk.demo import seed_demo
+    from estatedesk.eventstore import EventStore, create_pool
+    from estatedesk.infra.stack import SERVICES, Stack
+
+    stack = Stack(settings, Path(settings.estatedesk_data_dir).resolve())
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        print("starting infrastructure ...", flush=True)
+        stack.start_infrastructure()
+        stack.prepare()
+        if settings.estatedesk_demo:
+            async def seed():
+                pool = await create_pool(settings.database_url)
+                try:
+                    return await seed_demo(EventStore(pool), system_clock)
+                finally:
+                    await pool.close()
+            seeded = asyncio.run(seed())
+            print(f"demo group: estates E001, E002 ({'seeded now' if seeded else 'already there'})")
+        print("starting services ...", flush=True)
+        stack.start_services()
+        print()
+        print("EstateDesk is running:")
+        print(f"  database   {settings.database_url}")
+        print(f"  broker     {settings.kafka_bootstrap_servers}")
+        for name in SERVICES:
+            print(f"  {name:<10} {stack.url(name)}   (OpenAPI: {stack.url(name)}/docs)")
+        print(f"  logs       {stack.log_dir}")
+        print()
+        print("Get a token:   .venv/bin/estatedesk token --role front_desk --estate E001")
+        print("Stop:          Ctrl-C")
+        sys.stdout.flush()
+        while True:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(f"{name} stopped unexpectedly (exit {process.returncode}); see {stack.log_dir}/{name}.log")
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # A second Ctrl-C (or the SIGTERM that follows it) must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\nstopping ...", flush=True)
+        stack.stop()
+        print("stopped.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="estatedesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="run the whole system (embedded PostgreSQL and broker unless configured)")
+    token = sub.add_parser("token", help="print a signed bearer token")
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.add_argument("--estate", action="append", help="estate the token may act on (repeatable)")
+    token.add_argument("--user", help="user name (default: <role>-user)")
+    sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
+    sub.add_parser("topics", help="create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)")
+    sub.add_parser("catalogue", help="print the event catalogue as JSON Schema")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
+               "catalogue": cmd_catalogue}[args.command]
+    return handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""One configuration source: environment variables with documented defaults.
+
+`Settings` is built once by each entry point (service `__main__`, CLI) and passed down
+explicitly; nothing reads the environment at import time.
+"""
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "estatedesk-development-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = Field(
+        "", description="PostgreSQL URL. Empty: `estatedesk dev` starts an embedded PostgreSQL."
+    )
+    kafka_bootstrap_servers: str = Field(
+        "", description="Kafka bootstrap servers. Empty: `estatedesk dev` starts an embedded broker."
+    )
+    estatedesk_secret: str = Field(DEV_SECRET, description="HMAC secret that signs bearer tokens.")
+    estatedesk_demo: bool = Field(True, description="Seed the demo group (E001, E002) on `make dev`.")
+    estatedesk_group_prefix: str = Field(
+        "estatedesk", description="Prefix of consumer-group ids (one group per service)."
+    )
+    estatedesk_topic_partitions: int = Field(3, description="Partitions per topic when topics are created.")
+    estatedesk_topic_replication: int = Field(1, description="Replication factor when topics are created.")
+    estatedesk_broker_port: int = Field(9092, description="Port of the embedded broker.")
+    estatedesk_postgres_port: int = Field(55432, description="Port of the embedded PostgreSQL.")
+    estatedesk_data_dir: str = Field(".estatedesk", description="Where `make dev` keeps embedded data.")
+    intake_port: int = 8001
+    dispatch_port: int = 8002
+    sla_port: int = 8003
+    analytics_port: int = 8004
+    estatedesk_host: str = Field("127.0.0.1", description="Interface the services listen on.")
+    estatedesk_log_level: str = "INFO"
+    estatedesk_fetch_max_wait_ms: int = Field(
+        10, description="Consumer fetch wait; Tansu answers a waiting fetch after about half of it."
+    )
+    estatedesk_session_timeout_s: float = Field(
+        6.0, description="Consumer-group session timeout; a group join takes about half of it."
+    )
+    estatedesk_relay_batch: int = Field(500, description="Outbox rows the relay publishes per batch.")
+    estatedesk_sla_tick_s: float = Field(0.2, description="How often the SLA service looks for due timers.")
+
+    def service_port(self, service: str) -> int:
+        return int(getattr(self, f"{service}_port"))

@@ -1,0 +1,140 @@
+"""Payload classes, one per event type, and the registry that maps wire names to them.
+
+Wire names are the class names and never change; a breaking change gets a new
+`schema_version` and an upcaster in `UPCASTERS`, so old messages stay readable.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .envelope import Envelope
+
+CASE_EVENTS = "case-events"
+DISPATCH_EVENTS = "dispatch-events"
+SLA_EVENTS = "sla-events"
+BILLING_EVENTS = "billing-events"
+TOPICS = (CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS)
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    area: str | None = None
+
+
+class ReporterRef(BaseModel):
+    """What travels on Kafka about the reporter: no name, no full phone (SPEC §7)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    household_id: str | None = None
+    phone_masked: str | None = None
+
+
+class CaseReceived(Payload):
+    type: str
+    category: str | None = None
+    channel: str
+    title: str
+    description: str = ""
+    location: Location
+    reporter: ReporterRef
+    received_at: datetime
+    priority: Literal["normal", "urgent"] = "normal"
+    repair: dict[str, Any] | None = None
+    complaint: dict[str, Any] | None = None
+    help: dict[str, Any] | None = None
+    violation: dict[str, Any] | None = None
+
+
+class CaseDispatched(Payload):
+    departments: list[str]
+    coordinator: str | None = None
+    assignee: str | None = None
+    priority: Literal["normal", "urgent"] = "normal"
+    rule: str
+    rule_version: int = 1
+    dispatched_at: datetime
+
+
+class DispatchFailed(Payload):
+    reason: str
+    routed_to: str = "customer_service_supervisor"
+    failed_at: datetime
+
+
+class SlaClockStarted(Payload):
+    obligation_id: str
+    rule: str
+    started_at: datetime
+    due_at: datetime
+
+
+class SlaMet(Payload):
+    obligation_id: str
+    rule: str
+    due_at: datetime
+    met_at: datetime
+    elapsed_seconds: float
+
+
+class SlaBreached(Payload):
+    obligation_id: str
+    rule: str
+    due_at: datetime
+    breached_at: datetime
+
+
+class EstateConfigured(Payload):
+    name: str
+    timezone: str = "Asia/Shanghai"
+    buildings: list[dict[str, Any]] = []
+    grids: list[dict[str, Any]] = []
+    staff: dict[str, list[str]] = {}
+
+
+_TOPIC_OF: dict[type[Payload], str] = {
+    CaseReceived: CASE_EVENTS,
+    CaseDispatched: DISPATCH_EVENTS,
+    DispatchFailed: DISPATCH_EVENTS,
+    SlaClockStarted: SLA_EVENTS,
+    SlaMet: SLA_EVENTS,
+    SlaBreached: SLA_EVENTS,
+    EstateConfigured: "",  # estate streams stay in the store; services read them there
+}
+
+EVENT_TYPES: dict[str, type[Payload]] = {cls.event_type(): cls for cls in _TOPIC_OF}
+
+# (event_type, from_version) -> function turning that payload into the next version's.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+CURRENT_VERSION: dict[str, int] = {name: 1 for name in EVENT_TYPES}
+
+
+def topic_of(event_type: str) -> str:
+    return _TOPIC_OF[EVENT_TYPES[event_type]]
+
+
+def decode(envelope: Envelope) -> Payload:
+    """The typed payload of an envelope, upcast to the current schema version."""
+    cls = EVENT_TYPES[envelope.event_type]
+    data, version = dict(envelope.payload), envelope.schema_version
+    while version < CURRENT_VERSION[envelope.event_type]:
+        data = UPCASTERS[(envelope.event_type, version)](data)
+        version += 1
+    return cls.model_validate(data)
+
+
+def encode(payload: Payload) -> dict[str, Any]:
+    return payload.model_dump(mode="json")

@@ -1,0 +1,49 @@
+"""The demo group of SPEC §5 "Identity": estates E001 and E002, fully staffed; no cases."""
+from __future__ import annotations
+
+from estatedesk.contracts.events import EstateConfigured
+
+
+def _estate(name: str, prefix: str, buildings: int) -> EstateConfigured:
+    return EstateConfigured(
+        name=name,
+        timezone="Asia/Shanghai",
+        buildings=[
+            {"id": str(b), "name": f"Building {b}", "handover_date": "2022-06-30",
+             "units": [{"id": str(u), "rooms": [f"{floor:02d}0{r}" for floor in range(1, 19) for r in (1, 2)]}
+                       for u in (1, 2)]}
+            for b in range(1, buildings + 1)
+        ],
+        grids=[
+            {"id": f"{prefix}-G1", "butler": f"{prefix.lower()}-butler-li",
+             "buildings": [str(b) for b in range(1, buildings // 2 + 1)]},
+            {"id": f"{prefix}-G2", "butler": f"{prefix.lower()}-butler-wang",
+             "buildings": [str(b) for b in range(buildings // 2 + 1, buildings + 1)] + ["public"]},
+        ],
+        staff={
+            "customer_service": [f"{prefix.lower()}-desk-zhao", f"{prefix.lower()}-supervisor-qian"],
+            "engineering": [f"{prefix.lower()}-eng-sun", f"{prefix.lower()}-eng-zhou"],
+            "security": [f"{prefix.lower()}-sec-wu", f"{prefix.lower()}-sec-zheng", f"{prefix.lower()}-sec-feng"],
+            "cleaning": [f"{prefix.lower()}-clean-chen"],
+            "greening": [f"{prefix.lower()}-green-chu"],
+            "estate_manager": [f"{prefix.lower()}-manager-wei"],
+        },
+    )
+
+
+DEMO_ESTATES: dict[str, EstateConfigured] = {
+    "E001": _estate("Riverside Garden 滨江花园", "E001", 6),
+    "E002": _estate("Lakeview Court 湖景苑", "E002", 4),
+}
+
+
+async def seed_demo(store, clock) -> list[str]:
+    """Configure the demo estates that do not exist yet; returns the ids configured now."""
+    from services.intake.estates import configure_estate, load_estate
+
+    seeded = []
+    for estate_id, config in DEMO_ESTATES.items():
+        if await load_estate(store, estate_id) is None:
+            await configure_estate(store, estate_id, config, actor="demo-seed", clock=clock)
+            seeded.append(estate_id)
+    return seeded

@@ -1,0 +1,124 @@
+"""The whole system on one machine: infrastructure, schema, topics, the four services.
+
+Used by `estatedesk dev` (the README's `make dev`) and by the integration-test harness,
+so what the tests run is what a newcomer runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from estatedesk.config import Settings
+from estatedesk.eventstore.migrate import migrate
+from estatedesk.messaging.kafka import create_topics
+
+from .embedded import EmbeddedBroker, EmbeddedPostgres, wait_for_port
+
+SERVICES = ("intake", "dispatch", "sla", "analytics")
+
+
+async def ensure_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    data_dir: Path
+    database_name: str = "estatedesk"
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def start_infrastructure(self) -> None:
+        """Start embedded PostgreSQL/broker for whatever the settings leave unset."""
+        s = self.settings
+        if not s.database_url:
+            self.postgres = EmbeddedPostgres(self.data_dir / "pgdata", s.estatedesk_postgres_port).start()
+            asyncio.run(ensure_database(self.postgres.url, self.database_name))
+            s.database_url = self.postgres.url.rsplit("/", 1)[0] + f"/{self.database_name}"
+        if not s.kafka_bootstrap_servers:
+            self.broker = EmbeddedBroker(s.estatedesk_broker_port, self.log_dir / "broker.log").start()
+            s.kafka_bootstrap_servers = self.broker.bootstrap_servers
+
+    def prepare(self) -> list[str]:
+        """Schema migrations and topics; returns the migrations applied now."""
+        applied = asyncio.run(migrate(self.settings.database_url))
+        create_topics(self.settings.kafka_bootstrap_servers, self.settings.estatedesk_topic_partitions,
+                      self.settings.estatedesk_topic_replication)
+        return applied
+
+    def service_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for name, value in self.settings.model_dump().items():
+            env[name.upper()] = str(value)
+        return env
+
+    def start_service(self, name: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"], env=self.service_env(),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def url(self, name: str) -> str:
+        return f"http://{self.settings.estatedesk_host}:{self.settings.service_port(name)}"
+
+    def wait_ready(self, name: str, timeout: float = 90) -> None:
+        process = self.processes[name]
+        wait_for_port(self.settings.service_port(name), timeout, process)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+            try:
+                if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)  # poll
+        raise TimeoutError(f"{name} not ready after {timeout}s; see {self.log_dir / (name + '.log')}")
+
+    def start_services(self) -> None:
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_ready(name)
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_service(name)
+        if self.broker:
+            self.broker.stop()
+        if self.postgres:
+            self.postgres.stop()

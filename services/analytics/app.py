@@ -1,0 +1,51 @@
+"""The analytics service: faust agents feed the projections; FastAPI serves them."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter
+
+from estatedesk.clock import system_clock
+from estatedesk.config import Settings
+from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, Envelope
+from estatedesk.eventstore import create_pool
+from estatedesk.messaging.faust_app import create_faust_app
+from estatedesk.web.ops import ops_router
+from estatedesk.web.streams import consumer_ready
+
+from . import projection
+from .routes import router
+
+
+def create_app(settings: Settings, clock=system_clock) -> FastAPI:
+    registry = CollectorRegistry()
+    applied = Counter("estatedesk_projection_events", "Events applied to projections", registry=registry)
+    stream_app = create_faust_app(settings, "analytics")
+    topics = stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS,
+                              value_serializer="raw", key_serializer="raw")
+
+    app = FastAPI(title="EstateDesk analytics", version="1",
+                  description="Read side: case views and lists, dashboards, statistics.")
+
+    @stream_app.agent(topics)
+    async def feed(stream):
+        async for raw in stream:
+            await projection.project(app.state.pool, Envelope.from_bytes(raw), clock())
+            applied.inc()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.pool = await create_pool(settings.database_url)
+        await stream_app.start()
+        try:
+            yield
+        finally:
+            await stream_app.stop()
+            await app.state.pool.close()
+
+    app.router.lifespan_context = lifespan
+    app.state.settings = settings
+    app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
+    app.include_router(router)
+    return app

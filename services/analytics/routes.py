@@ -1,0 +1,56 @@
+"""The query API of SPEC §5 (cases for now)."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from estatedesk.web.security import PrincipalDep
+
+from . import projection
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+
+@router.get("/cases/{case_id}")
+async def get_case(case_id: str, principal: PrincipalDep, request: Request) -> dict:
+    """The current view of one case: status, departments, deadlines, escalations, history."""
+    view = await projection.case_view(request.app.state.pool, case_id)
+    if view is None or not principal.may_act_on(view["estate_id"]):
+        raise HTTPException(404, f"no case {case_id} in your estates")
+    return view
+
+
+@router.get("/cases")
+async def list_cases(
+    principal: PrincipalDep, request: Request,
+    estate_id: str | None = None, status: str | None = None, type: str | None = None,
+    department: str | None = None, breached: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
+) -> dict:
+    """Cases newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
+    if estate_id is not None and not principal.may_act_on(estate_id):
+        raise HTTPException(403, f"your token does not cover estate {estate_id}")
+    estates = [estate_id] if estate_id else (None if principal.may_act_on("*") else list(principal.estates))
+    items = await projection.list_views(
+        request.app.state.pool, estates=estates, status=status, type_=type, department=department,
+        breached=breached, limit=limit, after=_decode_cursor(cursor),
+    )
+    next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _encode_cursor(view: dict) -> str:
+    return base64.urlsafe_b64encode(f"{view['received_at']}|{view['case_id']}".encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(at), case_id
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(422, "cursor is not one this API returned")

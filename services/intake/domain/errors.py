@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+
+class InvalidCommand(Exception):
+    """Field-level problems with a command; nothing was changed."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
+        self.errors = errors
+
+
+class IllegalTransition(Exception):
+    """The command is not allowed in the case's current state; nothing was changed."""
+
+    def __init__(self, command: str, status: str, allowed: list[str]):
+        super().__init__(f"cannot {command} a case that is {status}")
+        self.command, self.status, self.allowed = command, status, allowed

@@ -1,0 +1,48 @@
+"""The command API: parse, hand to one use case, answer. No rules live here."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from estatedesk.contracts.events import EstateConfigured
+from estatedesk.web.security import PrincipalDep, require_estate
+
+from .estates import configure_estate
+from .handlers import Intake
+from .schemas import CaseAccepted, CaseIn, EstateIn
+
+router = APIRouter(prefix="/v1")
+ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
+
+
+def _intake(request: Request) -> Intake:
+    return request.app.state.intake
+
+
+@router.post("/cases", status_code=201, response_model=CaseAccepted, tags=["cases"],
+             responses={409: {"description": "Idempotency-Key reused with another body"},
+                        422: {"description": "Field-level validation errors"}})
+async def post_case(body: CaseIn, principal: PrincipalDep, request: Request,
+                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None):
+    """Receive a case at the front desk. A repeated `Idempotency-Key` returns the same case."""
+    require_estate(principal, body.estate_id)
+    status, payload = await _intake(request).receive_case(
+        body.model_dump(mode="python"), principal, idempotency_key
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.put("/estates/{estate_id}", tags=["estates"])
+async def put_estate(estate_id: str, body: EstateIn, principal: PrincipalDep, request: Request) -> dict:
+    """Set up an estate (name, timezone, buildings, grids, staff); recorded as a new version."""
+    require_estate(principal, estate_id)
+    if principal.role not in ESTATE_ADMINS:
+        raise HTTPException(403, "only an estate manager or group admin may set up an estate")
+    intake = _intake(request)
+    version = await configure_estate(
+        intake.store, estate_id, EstateConfigured(**body.model_dump(mode="json")),
+        actor=principal.user, clock=intake.clock,
+    )
+    return {"estate_id": estate_id, "version": version}

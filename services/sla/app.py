@@ -1,0 +1,73 @@
+"""The SLA service: faust agents keep the obligations; a ticker fires due timers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from estatedesk.clock import system_clock
+from estatedesk.config import Settings
+from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, Envelope
+from estatedesk.eventstore import create_pool
+from estatedesk.eventstore.relay import OutboxRelay
+from estatedesk.messaging.faust_app import create_faust_app
+from estatedesk.messaging.kafka import KafkaPublisher
+from estatedesk.web.ops import ops_router
+from estatedesk.web.streams import consumer_ready
+
+from . import timers
+from .handlers import on_event
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, clock=system_clock) -> FastAPI:
+    registry = CollectorRegistry()
+    fired = Counter("estatedesk_sla_timers_fired", "Timers fired (breaches)", registry=registry)
+    published = Counter("estatedesk_events_published", "Outbox rows published", registry=registry)
+    pending = Gauge("estatedesk_sla_timers_pending", "Open obligations", registry=registry)
+    stream_app = create_faust_app(settings, "sla")
+    state: dict = {}
+
+    @stream_app.agent(stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
+    async def track(stream):
+        async for raw in stream:
+            await on_event(state["pool"], Envelope.from_bytes(raw), clock())
+
+    async def ticker(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                while (count := await timers.fire_due(state["pool"], clock())):
+                    fired.inc(count)
+                pending.set(await timers.pending_count(state["pool"]))
+            except Exception:
+                log.exception("firing due timers failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), settings.estatedesk_sla_tick_s)
+            except asyncio.TimeoutError:
+                pass
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state["pool"] = await create_pool(settings.database_url)
+        publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
+        relay = OutboxRelay(settings.database_url, publisher, (SLA_EVENTS,), on_published=published.inc)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(ticker(stop))]
+        await stream_app.start()
+        try:
+            yield
+        finally:
+            await stream_app.stop()
+            stop.set()
+            await asyncio.gather(*tasks)
+            await publisher.close()
+            await state["pool"].close()
+
+    app = FastAPI(title="EstateDesk SLA", version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
+    return app

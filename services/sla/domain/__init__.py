@@ -1,0 +1,1 @@
+"""Service obligations and their clocks. Pure: events in, obligations out, time passed in."""
