@@ -8,8 +8,9 @@ from prometheus_client import CollectorRegistry, Counter
 
 from estatedesk.clock import system_clock
 from estatedesk.config import Settings
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, Envelope
+from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
+from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
@@ -31,8 +32,10 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     @stream_app.agent(topics)
     async def feed(stream):
         async for raw in stream:
-            await projection.project(app.state.pool, Envelope.from_bytes(raw), clock())
-            applied.inc()
+            pool = app.state.pool
+            if await apply_message(raw, lambda envelope: projection.project(pool, envelope, clock()),
+                                   consumer=projection.CONSUMER, pool=pool):
+                applied.inc()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

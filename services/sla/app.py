@@ -10,9 +10,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from estatedesk.clock import system_clock
 from estatedesk.config import Settings
-from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, Envelope
+from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
 from estatedesk.eventstore.relay import OutboxRelay
+from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.ops import ops_router
@@ -35,7 +36,8 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     @stream_app.agent(stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
     async def track(stream):
         async for raw in stream:
-            await on_event(state["pool"], Envelope.from_bytes(raw), clock())
+            await apply_message(raw, lambda envelope: on_event(state["pool"], envelope, clock()),
+                                consumer="sla", pool=state["pool"])
 
     async def ticker(stop: asyncio.Event) -> None:
         while not stop.is_set():

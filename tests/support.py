@@ -1,0 +1,33 @@
+"""Helpers shared by tests: polling with a deadline instead of sleeping."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Awaitable, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05,
+                     what: str = "condition") -> T:
+    """Await `probe()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)  # poll
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def repair_case(estate: str = "E001", **overrides) -> dict:
+    body = {
+        "estate_id": estate, "type": "repair", "category": "plumbing", "channel": "phone",
+        "title": "Kitchen pipe leaking", "description": "Water under the sink",
+        "location": {"building": "3", "unit": "2", "room": "1502"},
+        "reporter": {"name": "王女士", "phone": "13812345678", "household_id": "H-3-2-1502"},
+        "repair": {"scope": "in_home", "in_warranty": None},
+    }
+    body.update(overrides)
+    return body
