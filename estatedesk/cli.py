@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,7 +59,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
     from estatedesk.demo import seed_demo
     from estatedesk.eventstore import EventStore, create_pool
-    from estatedesk.infra.stack import SERVICES, Stack
+    from estatedesk.infra.stack import SERVICES, Stack, StackError
 
     stack = Stack(settings, Path(settings.estatedesk_data_dir).resolve())
     def interrupt(*_):
@@ -99,6 +100,9 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             time.sleep(1)
     except KeyboardInterrupt:
         return 0
+    except (StackError, OSError, TimeoutError, subprocess.SubprocessError) as exc:
+        print(f"estatedesk dev: cannot start: {exc}", file=sys.stderr)
+        return 1
     finally:
         # A second Ctrl-C (or the SIGTERM that follows it) must not cut the shutdown short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -18,6 +18,10 @@ from pathlib import Path
 PG_USER = "embedded_postgres"
 
 
+class StackError(Exception):
+    """Part of the stack cannot start; the message says why and what to do."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -28,13 +32,13 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+            raise StackError(f"process exited with {process.returncode} before listening on {port}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)  # poll
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+    raise StackError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 @dataclass

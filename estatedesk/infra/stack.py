@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,9 +22,14 @@ from estatedesk.config import Settings
 from estatedesk.eventstore.migrate import migrate
 from estatedesk.messaging.kafka import create_topics
 
-from .embedded import EmbeddedBroker, EmbeddedPostgres, wait_for_port
+from .embedded import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
 
 SERVICES = ("intake", "dispatch", "sla", "analytics")
+
+
+def port_taken(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
 
 
 async def ensure_database(admin_url: str, name: str) -> None:
@@ -48,9 +54,23 @@ class Stack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    def ports_in_use(self) -> list[str]:
+        """The ports this stack would listen on that something else holds already."""
+        s = self.settings
+        wanted = {f"{name} ({name.upper()}_PORT)": s.service_port(name) for name in SERVICES}
+        if not s.database_url:
+            wanted["embedded PostgreSQL (ESTATEDESK_POSTGRES_PORT)"] = s.estatedesk_postgres_port
+        if not s.kafka_bootstrap_servers:
+            wanted["embedded broker (ESTATEDESK_BROKER_PORT)"] = s.estatedesk_broker_port
+        return [f"{what}: port {port}" for what, port in wanted.items() if port_taken(s.estatedesk_host, port)]
+
     def start_infrastructure(self) -> None:
         """Start embedded PostgreSQL/broker for whatever the settings leave unset."""
         s = self.settings
+        taken = self.ports_in_use()
+        if taken:
+            raise StackError("these ports are already in use (another `make dev` still running?): "
+                             + "; ".join(taken))
         if not s.database_url:
             self.postgres = EmbeddedPostgres(self.data_dir / "pgdata", s.estatedesk_postgres_port).start()
             asyncio.run(ensure_database(self.postgres.url, self.database_name))
@@ -89,14 +109,14 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+                raise StackError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
             try:
                 if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)  # poll
-        raise TimeoutError(f"{name} not ready after {timeout}s; see {self.log_dir / (name + '.log')}")
+        raise StackError(f"{name} not ready after {timeout}s; see {self.log_dir / (name + '.log')}")
 
     def start_services(self) -> None:
         for name in SERVICES:
