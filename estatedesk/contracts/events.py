@@ -59,17 +59,30 @@ class CaseReceived(Payload):
     violation: dict[str, Any] | None = None
 
 
-class CaseDispatched(Payload):
-    departments: list[str]
+class _Routing(Payload):
+    """What both dispatch outcomes say about who holds the case and why."""
+
     coordinator: str | None = None
     assignee: str | None = None
     priority: Literal["normal", "urgent"] = "normal"
-    rule: str
-    rule_version: int = 1
+    rule: str | None = None
+    rule_version: int | None = None
+    rule_table: str | None = None
+    assignees: dict[str, list[str]] = {}
+    staff_needed: dict[str, int] = {}
+    notify: list[str] = []
+    notify_staff: list[str] = []
+    avoided_departments: list[str] = []
+    bounces: int = 0
+    unstaffed: dict[str, str] = {}
+
+
+class CaseDispatched(_Routing):
+    departments: list[str]
     dispatched_at: datetime
 
 
-class DispatchFailed(Payload):
+class DispatchFailed(_Routing):
     reason: str
     routed_to: str = "customer_service_supervisor"
     failed_at: datetime

@@ -87,7 +87,9 @@ class OutboxRelay:
             "SELECT id, topic, key, message FROM outbox WHERE topic = ANY($1) ORDER BY id LIMIT $2",
             self._topics, self._batch,
         )
-        self.stats.backlog = len(rows)
+        # Counting is only worth it when a full batch says more may be waiting.
+        self.stats.backlog = len(rows) if len(rows) < self._batch else await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE topic = ANY($1)", self._topics)
         if not rows:
             return 0
         try:
@@ -99,12 +101,9 @@ class OutboxRelay:
             return 0
         await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         self.stats.published += len(rows)
+        self.stats.backlog -= len(rows)
         self._on_published(len(rows))
         return len(rows)
-
-    async def backlog(self, pool: asyncpg.Pool) -> int:
-        async with pool.acquire() as conn:
-            return await conn.fetchval("SELECT count(*) FROM outbox WHERE topic = ANY($1)", self._topics)
 
 
 async def _first(*aws: Awaitable, timeout: float) -> None:

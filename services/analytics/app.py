@@ -12,6 +12,7 @@ from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, S
 from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
+from estatedesk.web.metrics import instrument_requests
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     app.state.settings = settings
+    instrument_requests(app, registry)
     app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
     app.include_router(router)
     return app

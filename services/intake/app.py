@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
 from estatedesk.clock import system_clock
 from estatedesk.config import Settings
@@ -14,6 +14,7 @@ from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.kafka import KafkaPublisher
+from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
 
 from .domain.errors import IllegalTransition, InvalidCommand
@@ -24,8 +25,7 @@ from .routes import router
 
 def create_app(settings: Settings) -> FastAPI:
     registry = CollectorRegistry()
-    published = Counter("estatedesk_events_published", "Outbox rows published", registry=registry)
-    backlog = Gauge("estatedesk_outbox_backlog", "Outbox rows waiting (last batch)", registry=registry)
+    published, backlog = relay_metrics(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
         relay = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
                             batch_size=settings.estatedesk_relay_batch, on_published=published.inc)
-        backlog.set_function(lambda: relay.stats.backlog)
+        watch_relay(backlog, relay)
         app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=system_clock)
         app.state.relay = relay
         stop = asyncio.Event()
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="EstateDesk intake", version="1", lifespan=lifespan,
                   description="Command side: receive cases and run them through their lifecycle.")
     app.state.settings = settings
+    instrument_requests(app, registry)
 
     async def database_ready() -> tuple[bool, dict]:
         async with app.state.intake.pool.acquire() as conn:

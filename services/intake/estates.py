@@ -16,9 +16,8 @@ def estate_stream(estate_id: str) -> str:
 
 
 async def load_estate(store: EventStore, estate_id: str) -> Estate | None:
-    events = await store.read_stream(estate_stream(estate_id))
-    configured = [e for e in events if e.event_type == "EstateConfigured"]
-    return Estate.from_configured(estate_id, configured[-1].payload) if configured else None
+    configured = await store.latest(estate_stream(estate_id), "EstateConfigured")
+    return Estate.from_configured(estate_id, configured.payload) if configured else None
 
 
 async def configure_estate(store: EventStore, estate_id: str, config: EstateConfigured,

@@ -16,6 +16,7 @@ from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
+from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     registry = CollectorRegistry()
     fired = Counter("estatedesk_sla_timers_fired", "Timers fired (breaches)", registry=registry)
-    published = Counter("estatedesk_events_published", "Outbox rows published", registry=registry)
+    published, backlog = relay_metrics(registry)
     pending = Gauge("estatedesk_sla_timers_pending", "Open obligations", registry=registry)
     stream_app = create_faust_app(settings, "sla")
     state: dict = {}
@@ -57,6 +58,7 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
         state["pool"] = await create_pool(settings.database_url)
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
         relay = OutboxRelay(settings.database_url, publisher, (SLA_EVENTS,), on_published=published.inc)
+        watch_relay(backlog, relay)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(ticker(stop))]
         await stream_app.start()
@@ -71,5 +73,6 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
     app = FastAPI(title="EstateDesk SLA", version="1", lifespan=lifespan)
     app.state.settings = settings
+    instrument_requests(app, registry)
     app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
     return app
