@@ -27,6 +27,7 @@ integration: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.eventstore
 	$(BIN)/python -m bench.relay
+	$(BIN)/python -m bench.dispatch
 
 clean:
 	rm -rf $(VENV) .estatedesk .pytest_cache
