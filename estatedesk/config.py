@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         6.0, description="Consumer-group session timeout; a group join takes about half of it."
     )
     estatedesk_relay_batch: int = Field(500, description="Outbox rows the relay publishes per batch.")
+    estatedesk_sweep_grace_s: float = Field(
+        5.0, description="How old a stored event must be before a consumer's store sweep takes it up."
+    )
+    estatedesk_sweep_interval_s: float = Field(2.0, description="How often each consumer sweeps the store.")
     estatedesk_sla_tick_s: float = Field(0.2, description="How often the SLA service looks for due timers.")
 
     def service_port(self, service: str) -> int:

@@ -25,6 +25,7 @@ def _stack_settings(data_dir: Path) -> Settings:
         estatedesk_broker_port=free_port(), estatedesk_postgres_port=free_port(),
         intake_port=free_port(), dispatch_port=free_port(), sla_port=free_port(), analytics_port=free_port(),
         estatedesk_data_dir=str(data_dir), estatedesk_log_level="WARNING",
+        estatedesk_sweep_grace_s=1.0, estatedesk_sweep_interval_s=0.5,
     )
 
 

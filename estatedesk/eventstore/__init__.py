@@ -1,3 +1,3 @@
-from .store import ConcurrencyConflict, EventStore, create_pool, write_outbox
+from .store import ConcurrencyConflict, EventStore, create_pool, record, write_outbox
 
-__all__ = ["ConcurrencyConflict", "EventStore", "create_pool", "write_outbox"]
+__all__ = ["ConcurrencyConflict", "EventStore", "create_pool", "record", "write_outbox"]

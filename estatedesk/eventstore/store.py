@@ -32,13 +32,15 @@ class ConcurrencyConflict(Exception):
 
 
 def _row_to_envelope(row: asyncpg.Record) -> Envelope:
+    # Only a case's own stream has a version on the wire; dispatch and SLA streams are
+    # stored per case too, but SPEC §4 leaves their stream_version null.
     return Envelope(
         event_id=row["event_id"],
         event_type=row["event_type"],
         schema_version=row["schema_version"],
         case_id=row["case_id"],
         estate_id=row["estate_id"],
-        stream_version=row["version"],
+        stream_version=row["version"] if row["stream_id"] == row["case_id"] else None,
         occurred_at=row["occurred_at"],
         recorded_at=row["recorded_at"],
         producer=row["producer"],
@@ -62,6 +64,31 @@ async def write_outbox(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) 
         await conn.executemany("INSERT INTO outbox (topic, key, message) VALUES ($1, $2, $3)", rows)
         await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")
     return len(rows)
+
+
+async def _stream_version(conn: asyncpg.Connection, stream_id: str) -> int:
+    return await conn.fetchval("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
+
+
+async def _insert(conn: asyncpg.Connection, stream_id: str, versioned: list[tuple[int, Envelope]]) -> None:
+    await conn.executemany(
+        f"INSERT INTO events ({_COLUMNS}) VALUES"
+        " ($1, $2, nextval('event_position_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        [
+            (stream_id, version, e.event_id, e.event_type, e.schema_version, e.case_id, e.estate_id,
+             e.occurred_at, e.recorded_at, e.producer, e.correlation_id, e.causation_id, json.dumps(e.payload))
+            for version, e in versioned
+        ],
+    )
+    await write_outbox(conn, [e for _, e in versioned])
+
+
+async def record(conn: asyncpg.Connection, stream_id: str, envelopes: Sequence[Envelope]) -> None:
+    """Append a service's own events (dispatch, SLA) at the end of their stream, with outbox
+    rows, inside the caller's transaction; the caller's own locking orders its writes."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
+    current = await _stream_version(conn, stream_id)
+    await _insert(conn, stream_id, [(current + i, e) for i, e in enumerate(envelopes, 1)])
 
 
 class EventStore:
@@ -91,24 +118,11 @@ class EventStore:
             if envelope.stream_version != expected_version + offset:
                 raise ValueError("envelope stream_version does not follow expected_version")
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
-        actual = await conn.fetchval(
-            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
-        )
+        actual = await _stream_version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
-        await conn.executemany(
-            f"INSERT INTO events ({_COLUMNS}) VALUES"
-            " ($1, $2, nextval('event_position_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            [
-                (
-                    stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version,
-                    e.case_id, e.estate_id, e.occurred_at, e.recorded_at, e.producer,
-                    e.correlation_id, e.causation_id, json.dumps(e.payload),
-                )
-                for e in envelopes
-            ],
-        )
-        await write_outbox(conn, envelopes)
+        await _insert(conn, stream_id, [(expected_version + i, e) for i, e in enumerate(envelopes, 1)])
+
 
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[Envelope]:
         async with self._pool.acquire() as conn:

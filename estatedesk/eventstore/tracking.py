@@ -1,11 +1,14 @@
 """Consumer-side tracking: exactly-once effects on top of at-least-once delivery.
 
-Kafka messages are treated as notifications; the event store is the truth. For a case
-stream a consumer keeps the last version it applied. Whatever arrives — a duplicate, a
-message after a gap (say the broker restarted empty and lost a few), or an event of
-another topic that overtook the case's own events — the consumer reads the stream from
-the store after its checkpoint and applies exactly what it has not yet applied. All of
-it happens inside the caller's transaction, together with the consumer's own writes.
+Every service stores its events (case, dispatch and SLA streams all carry the case id), so
+a Kafka message is only a notification that a case has news. On any message a consumer
+reads that case's events from the store after the last global position it applied, in
+position order, and applies exactly those — inside its own transaction, together with its
+effects. Duplicates find nothing new; a message lost by the broker (a memory-storage
+broker that restarted) is made up by the next one about the case; a dispatch decision
+that overtakes its CaseReceived is applied after it, as in the store. Because positions
+follow commit order, a live consumer applies each case's events in the same order as a
+rebuild from the store does.
 """
 from __future__ import annotations
 
@@ -21,30 +24,18 @@ async def lock_case(conn: asyncpg.Connection, consumer: str, case_id: str) -> No
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{consumer}/{case_id}")
 
 
-async def unapplied_case_events(conn: asyncpg.Connection, consumer: str, case_id: str) -> list[Envelope]:
-    """Events of the case stream this consumer has not applied; advances its checkpoint."""
+async def unapplied_events(conn: asyncpg.Connection, consumer: str, case_id: str) -> list[Envelope]:
+    """The case's events this consumer has not applied, in store order; advances its checkpoint."""
     applied = await conn.fetchval(
-        "SELECT version FROM stream_checkpoints WHERE consumer = $1 AND stream_id = $2", consumer, case_id
+        "SELECT position FROM case_positions WHERE consumer = $1 AND case_id = $2", consumer, case_id
     ) or 0
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
-        case_id, applied,
+        f"SELECT {_COLUMNS} FROM events WHERE case_id = $1 AND position > $2 ORDER BY position", case_id, applied
     )
     if rows:
         await conn.execute(
-            "INSERT INTO stream_checkpoints (consumer, stream_id, version) VALUES ($1, $2, $3)"
-            " ON CONFLICT (consumer, stream_id) DO UPDATE SET version = EXCLUDED.version",
-            consumer, case_id, rows[-1]["version"],
+            "INSERT INTO case_positions (consumer, case_id, position) VALUES ($1, $2, $3)"
+            " ON CONFLICT (consumer, case_id) DO UPDATE SET position = EXCLUDED.position",
+            consumer, case_id, rows[-1]["position"],
         )
     return [_row_to_envelope(r) for r in rows]
-
-
-async def first_time(conn: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
-    """True once per (consumer, event id): marks an event of a non-case topic as processed."""
-    inserted = await conn.fetchval(
-        "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)"
-        " ON CONFLICT DO NOTHING RETURNING true",
-        consumer, envelope.event_id,
-    )
-    return bool(inserted)
-

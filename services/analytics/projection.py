@@ -7,27 +7,28 @@ from datetime import datetime
 import asyncpg
 
 from estatedesk.contracts import Envelope
-from estatedesk.eventstore.tracking import first_time, lock_case, unapplied_case_events
+from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
 from .domain.case_view import apply, is_breached
 
 CONSUMER = "analytics.case_views"
 
 
-async def project(pool: asyncpg.Pool, envelope: Envelope, now: datetime) -> None:
-    """Bring the case's view up to date with the store, then apply `envelope` if it is new."""
+async def project(pool: asyncpg.Pool, case_id: str, now: datetime) -> None:
+    """Bring the case's view up to date with the store."""
     async with pool.acquire() as conn, conn.transaction():
-        await lock_case(conn, CONSUMER, envelope.case_id)
-        events = [e for e in await unapplied_case_events(conn, CONSUMER, envelope.case_id)]
-        if envelope.stream_version is None and await first_time(conn, CONSUMER, envelope):
-            events.append(envelope)
-        if not events:
-            return
-        view = await _load(conn, envelope.case_id)
-        for event in events:
-            view = apply(view, event.model_dump(mode="json"))
-        if view is not None:
-            await _save(conn, view, now)
+        await lock_case(conn, CONSUMER, case_id)
+        await apply_events(conn, case_id, await unapplied_events(conn, CONSUMER, case_id), now)
+
+
+async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Envelope], now: datetime) -> None:
+    if not events:
+        return
+    view = await _load(conn, case_id)
+    for event in events:
+        view = apply(view, event.model_dump(mode="json"))
+    if view is not None:
+        await _save(conn, view, now)
 
 
 async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:

@@ -16,6 +16,7 @@ from estatedesk.config import Settings
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS
 from estatedesk.eventstore import EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
+from estatedesk.eventstore.sweeper import Sweeper
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
@@ -23,7 +24,7 @@ from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_rel
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
 
-from .handlers import on_case_event
+from .handlers import CONSUMER, on_case
 
 
 def create_app(settings: Settings, clock=system_clock) -> FastAPI:
@@ -33,14 +34,14 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     stream_app = create_faust_app(settings, "dispatch")
     state: dict = {}
 
-    async def handle(envelope) -> None:
-        if await on_case_event(state["pool"], state["store"], envelope, clock()):
-            decisions.inc()
+    async def catch_up(case_id: str) -> None:
+        decisions.inc(await on_case(state["pool"], state["store"], case_id, clock()))
 
     @stream_app.agent(stream_app.topic(CASE_EVENTS, value_serializer="raw", key_serializer="raw"))
     async def route(stream):
         async for raw in stream:
-            await apply_message(raw, handle, consumer="dispatch", pool=state["pool"])
+            await apply_message(raw, lambda envelope: catch_up(envelope.case_id), consumer=CONSUMER,
+                                pool=state["pool"])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -49,15 +50,17 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
         relay = OutboxRelay(settings.database_url, publisher, (DISPATCH_EVENTS,), on_published=published.inc)
         watch_relay(backlog, relay)
+        sweeper = Sweeper(state["pool"], CONSUMER, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
+                          interval_s=settings.estatedesk_sweep_interval_s)
         stop = asyncio.Event()
-        relaying = asyncio.create_task(relay.run(stop))
+        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(sweeper.run(stop))]
         await stream_app.start()
         try:
             yield
         finally:
             await stream_app.stop()
             stop.set()
-            await relaying
+            await asyncio.gather(*tasks)
             await publisher.close()
             await state["pool"].close()
 

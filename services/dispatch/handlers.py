@@ -1,7 +1,7 @@
 """Turning case events into dispatch decisions, exactly once per cause.
 
-The decision, the new working state and the outbox row that publishes the decision commit
-together; a redelivered cause finds itself in the state and changes nothing.
+The decision, the new working state and the decision's event (stored, with its outbox row)
+commit together; a redelivered cause finds itself in the state and changes nothing.
 """
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from datetime import datetime
 import asyncpg
 
 from estatedesk.contracts import Envelope, derived_event_id
-from estatedesk.eventstore import EventStore, write_outbox
+from estatedesk.eventstore import EventStore, record
+from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
 from . import state_store
 from .domain import CaseArrived, CaseBounced, CaseFacts, EstateDirectory, decide, release_case
 from .domain.decision import DispatchDecision
 
+CONSUMER = "dispatch"
 BOUNCES = frozenset({"CaseRejected", "CaseTransferred"})
 RELEASES = frozenset({"WorkCompleted", "CaseCancelled", "CaseMerged", "CaseArchived"})
 
@@ -39,23 +41,30 @@ def _cause(envelope: Envelope) -> CaseArrived | CaseBounced | None:
     return None
 
 
-async def on_case_event(pool: asyncpg.Pool, store: EventStore, envelope: Envelope, now: datetime) -> bool:
-    """Apply one case event; True if it produced a new decision."""
-    cause = _cause(envelope)
-    if cause is None and envelope.event_type not in RELEASES:
-        return False
+async def on_case(pool: asyncpg.Pool, store: EventStore, case_id: str, now: datetime) -> int:
+    """Apply the case's events dispatch has not seen; returns the number of new decisions."""
+    decided = 0
     async with pool.acquire() as conn, conn.transaction():
-        await state_store.lock_estate(conn, envelope.estate_id)
-        state = await state_store.load(conn, envelope.estate_id, envelope.case_id)
-        if cause is None:
-            released = release_case(state, envelope.case_id, str(envelope.event_id))
-            await state_store.save(conn, envelope.estate_id, envelope.case_id, released)
-            return False
-        configured = await store.latest(f"estate-{envelope.estate_id}", "EstateConfigured", conn=conn)
-        estate = EstateDirectory.from_configured(envelope.estate_id, configured.payload if configured else {})
-        routed = decide(cause, estate=estate, estate_rules=None, state=state, now=now)
-        if routed.redelivered:
-            return False
-        await state_store.save(conn, envelope.estate_id, envelope.case_id, routed.state)
-        await write_outbox(conn, [decision_envelope(routed.decision, envelope, now)])
-    return True
+        await lock_case(conn, CONSUMER, case_id)
+        events = [e for e in await unapplied_events(conn, CONSUMER, case_id)
+                  if e.stream_version is not None and (_cause(e) or e.event_type in RELEASES)]
+        if not events:
+            return 0
+        estate_id = events[0].estate_id
+        await state_store.lock_estate(conn, estate_id)
+        state = await state_store.load(conn, estate_id, case_id)
+        configured = await store.latest(f"estate-{estate_id}", "EstateConfigured", conn=conn)
+        estate = EstateDirectory.from_configured(estate_id, configured.payload if configured else {})
+        for event in events:
+            cause = _cause(event)
+            if cause is None:
+                state = release_case(state, case_id, str(event.event_id))
+                continue
+            routed = decide(cause, estate=estate, estate_rules=None, state=state, now=now)
+            if routed.redelivered:
+                continue
+            state = routed.state
+            await record(conn, f"{case_id}/dispatch", [decision_envelope(routed.decision, event, now)])
+            decided += 1
+        await state_store.save(conn, estate_id, case_id, state)
+    return decided

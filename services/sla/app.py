@@ -13,6 +13,7 @@ from estatedesk.config import Settings
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
 from estatedesk.eventstore.relay import OutboxRelay
+from estatedesk.eventstore.sweeper import Sweeper
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
@@ -21,7 +22,7 @@ from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
 
 from . import timers
-from .handlers import on_event
+from .handlers import CONSUMER, on_case
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,14 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     stream_app = create_faust_app(settings, "sla")
     state: dict = {}
 
+    async def catch_up(case_id: str) -> None:
+        await on_case(state["pool"], case_id, clock())
+
     @stream_app.agent(stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
     async def track(stream):
         async for raw in stream:
-            await apply_message(raw, lambda envelope: on_event(state["pool"], envelope, clock()),
-                                consumer="sla", pool=state["pool"])
+            await apply_message(raw, lambda envelope: catch_up(envelope.case_id), consumer=CONSUMER,
+                                pool=state["pool"])
 
     async def ticker(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -59,8 +63,11 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
         relay = OutboxRelay(settings.database_url, publisher, (SLA_EVENTS,), on_published=published.inc)
         watch_relay(backlog, relay)
+        sweeper = Sweeper(state["pool"], CONSUMER, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
+                          interval_s=settings.estatedesk_sweep_interval_s)
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(ticker(stop))]
+        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(ticker(stop)),
+                 asyncio.create_task(sweeper.run(stop))]
         await stream_app.start()
         try:
             yield

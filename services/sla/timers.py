@@ -15,7 +15,7 @@ import asyncpg
 
 from estatedesk.contracts import Envelope, derived_event_id, encode
 from estatedesk.contracts.events import SlaBreached, SlaClockStarted, SlaMet
-from estatedesk.eventstore import write_outbox
+from estatedesk.eventstore import record
 
 from .domain.obligations import Obligation
 
@@ -29,6 +29,12 @@ def _sla_envelope(payload, obligation_id: str, kind: str, case_id: str, estate_i
     )
 
 
+async def _record(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """SLA events are stored per case (stream `<case>/sla`) and published through the outbox."""
+    for envelope in envelopes:
+        await record(conn, f"{envelope.case_id}/sla", [envelope])
+
+
 async def open_obligation(conn: asyncpg.Connection, ob: Obligation, cause: Envelope, now: datetime) -> bool:
     inserted = await conn.fetchval(
         "INSERT INTO sla_obligations (obligation_id, case_id, estate_id, rule, started_at, due_at, correlation_id)"
@@ -38,8 +44,8 @@ async def open_obligation(conn: asyncpg.Connection, ob: Obligation, cause: Envel
     if inserted:
         started = SlaClockStarted(obligation_id=ob.obligation_id, rule=ob.rule,
                                   started_at=ob.started_at, due_at=ob.due_at)
-        await write_outbox(conn, [_sla_envelope(started, ob.obligation_id, "started", ob.case_id, cause.estate_id,
-                                                ob.started_at, now, cause.correlation_id, str(cause.event_id))])
+        await _record(conn, [_sla_envelope(started, ob.obligation_id, "started", ob.case_id, cause.estate_id,
+                                           ob.started_at, now, cause.correlation_id, str(cause.event_id))])
     return bool(inserted)
 
 
@@ -58,8 +64,8 @@ async def meet_obligation(conn: asyncpg.Connection, obligation_id: str, met_at: 
         return False
     met = SlaMet(obligation_id=obligation_id, rule=row["rule"], due_at=row["due_at"], met_at=met_at,
                  elapsed_seconds=(met_at - row["started_at"]).total_seconds())
-    await write_outbox(conn, [_sla_envelope(met, obligation_id, "met", row["case_id"], row["estate_id"],
-                                            met_at, now, row["correlation_id"], str(cause.event_id))])
+    await _record(conn, [_sla_envelope(met, obligation_id, "met", row["case_id"], row["estate_id"],
+                                       met_at, now, row["correlation_id"], str(cause.event_id))])
     return True
 
 
@@ -73,7 +79,7 @@ async def fire_due(pool: asyncpg.Pool, now: datetime, limit: int = 1000) -> int:
             " RETURNING *",
             now, limit,
         )
-        await write_outbox(conn, [
+        await _record(conn, [
             _sla_envelope(SlaBreached(obligation_id=r["obligation_id"], rule=r["rule"], due_at=r["due_at"],
                                       breached_at=r["due_at"]),
                           r["obligation_id"], "breached", r["case_id"], r["estate_id"], r["due_at"], now,
