@@ -55,6 +55,31 @@ def cmd_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.eventstore import create_pool
+    from estatedesk.replay import rebuild_projection, republish
+
+    if not settings.database_url:
+        print("estatedesk replay: set DATABASE_URL", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        pool = await create_pool(settings.database_url)
+        try:
+            if args.to_kafka:
+                queued = await republish(pool, args.from_position)
+                return f"queued {queued} events for publishing"
+            from services.analytics import projection
+
+            cases = await rebuild_projection(pool, projection.CONSUMER, projection.apply_events, projection.forget)
+            return f"rebuilt the projections of {cases} cases"
+        finally:
+            await pool.close()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
     from estatedesk.demo import seed_demo
@@ -123,10 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
     sub.add_parser("topics", help="create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)")
     sub.add_parser("catalogue", help="print the event catalogue as JSON Schema")
+    replay = sub.add_parser("replay", help="replay the event store into the projections or into Kafka")
+    target = replay.add_mutually_exclusive_group(required=True)
+    target.add_argument("--projections", action="store_true", help="rebuild every projection from the store")
+    target.add_argument("--to-kafka", action="store_true", help="publish stored events again")
+    replay.add_argument("--from-position", type=int, default=0, help="with --to-kafka: events after this position")
     args = parser.parse_args(argv)
     settings = Settings()
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
-               "catalogue": cmd_catalogue}[args.command]
+               "catalogue": cmd_catalogue, "replay": cmd_replay}[args.command]
     return handler(args, settings)
 
 

@@ -60,7 +60,11 @@ class Sweeper:
             if row["applied"] < row["position"] and row["case_id"] not in missed:
                 missed.append(row["case_id"])
         for case_id in missed:
-            await self._catch_up(case_id)
+            try:
+                await self._catch_up(case_id)
+            except Exception:  # one broken case must not hold back every case after it
+                log.exception("%s: cannot catch up case %s; its next message will try again",
+                              self._consumer, case_id)
         if missed:
             self.recovered += len(missed)
             log.warning("%s: caught up %d case(s) found only in the store", self._consumer, len(missed))

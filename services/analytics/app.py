@@ -33,7 +33,7 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
                   description="Read side: case views and lists, dashboards, statistics.")
 
     async def catch_up(case_id: str) -> None:
-        await projection.project(app.state.pool, case_id, clock())
+        await projection.project(app.state.pool, case_id)
 
     @stream_app.agent(topics)
     async def feed(stream):

@@ -14,21 +14,27 @@ from .domain.case_view import apply, is_breached
 CONSUMER = "analytics.case_views"
 
 
-async def project(pool: asyncpg.Pool, case_id: str, now: datetime) -> None:
+async def project(pool: asyncpg.Pool, case_id: str) -> None:
     """Bring the case's view up to date with the store."""
     async with pool.acquire() as conn, conn.transaction():
         await lock_case(conn, CONSUMER, case_id)
-        await apply_events(conn, case_id, await unapplied_events(conn, CONSUMER, case_id), now)
+        await apply_events(conn, case_id, await unapplied_events(conn, CONSUMER, case_id))
 
 
-async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Envelope], now: datetime) -> None:
+async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Envelope]) -> None:
+    """Fold `events` into the stored view; `updated_at` is the last event's, so a rebuild
+    produces the very rows the live path did."""
     if not events:
         return
     view = await _load(conn, case_id)
     for event in events:
         view = apply(view, event.model_dump(mode="json"))
     if view is not None:
-        await _save(conn, view, now)
+        await _save(conn, view, events[-1].recorded_at)
+
+
+async def forget(conn: asyncpg.Connection, case_ids: list[str]) -> None:
+    await conn.execute("DELETE FROM case_views WHERE case_id = ANY($1)", case_ids)
 
 
 async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
@@ -36,14 +42,14 @@ async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-async def _save(conn: asyncpg.Connection, view: dict, now: datetime) -> None:
+async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime) -> None:
     await conn.execute(
         "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view, updated_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (case_id) DO UPDATE SET"
         " status = EXCLUDED.status, departments = EXCLUDED.departments, breached = EXCLUDED.breached,"
         " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at",
         view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
-        is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), now,
+        is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
     )
 
 

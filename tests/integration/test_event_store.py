@@ -11,11 +11,15 @@ from estatedesk.contracts import Envelope
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
 
-def _event(stream: str, version: int, kind: str = "CaseReceived") -> Envelope:
+PAYLOADS = {"CaseDispatched": {"departments": [], "rule": "test", "dispatched_at": "2026-11-22T09:30:00Z"}}
+
+
+def _event(stream: str, version: int, kind: str = "EstateConfigured") -> Envelope:
+    # by default a type no consumer acts on: these streams exercise the store, not the services
     now = datetime.now(timezone.utc)
     return Envelope(event_id=uuid.uuid4(), event_type=kind, case_id=stream, estate_id="E001",
                     stream_version=version, occurred_at=now, recorded_at=now, producer="test",
-                    correlation_id="test", payload={"n": version})
+                    correlation_id="test", payload=PAYLOADS.get(kind, {"name": f"v{version}"}))
 
 
 async def _counts(pool, stream):
@@ -63,3 +67,12 @@ async def test_events_without_a_topic_are_stored_but_not_queued(pool):
     store, stream = EventStore(pool), f"estate-T{uuid.uuid4().hex[:6]}"
     await store.append(stream, 0, [_event(stream, 1, kind="EstateConfigured")])
     assert await _counts(pool, stream) == (1, 0)
+
+
+async def test_events_with_a_topic_are_queued_for_the_relay_in_the_same_transaction(pool):
+    store, stream = EventStore(pool), f"T-{uuid.uuid4().hex}"
+    await store.append(stream, 0, [_event(stream, 1, kind="CaseDispatched")])
+    async with pool.acquire() as conn:
+        topics = await conn.fetch("SELECT topic FROM outbox WHERE key = $1", stream)
+    # the relay may already have published and deleted it; if not, it waits on the right topic
+    assert [r["topic"] for r in topics] in ([], ["dispatch-events"])
