@@ -70,7 +70,7 @@ async def _stream_version(conn: asyncpg.Connection, stream_id: str) -> int:
     return await conn.fetchval("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
 
 
-async def _insert(conn: asyncpg.Connection, stream_id: str, versioned: list[tuple[int, Envelope]]) -> None:
+async def _insert(conn: asyncpg.Connection, stream_id: str, versioned: list[tuple[int, Envelope]]) -> int:
     await conn.executemany(
         f"INSERT INTO events ({_COLUMNS}) VALUES"
         " ($1, $2, nextval('event_position_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -81,6 +81,7 @@ async def _insert(conn: asyncpg.Connection, stream_id: str, versioned: list[tupl
         ],
     )
     await write_outbox(conn, [e for _, e in versioned])
+    return await conn.fetchval("SELECT currval('event_position_seq')")
 
 
 async def record(conn: asyncpg.Connection, stream_id: str, envelopes: Sequence[Envelope]) -> None:
@@ -102,8 +103,9 @@ class EventStore:
         envelopes: Sequence[Envelope],
         *,
         conn: asyncpg.Connection | None = None,
-    ) -> None:
-        """Append to a stream that must be at `expected_version`, with outbox rows.
+    ) -> int:
+        """Append to a stream that must be at `expected_version`, with outbox rows; returns
+        the global position of the last event (for read-your-writes on the query side).
 
         Raises ConcurrencyConflict and writes nothing if the stream is elsewhere. Pass
         `conn` to join a transaction the caller holds (e.g. with a side table).
@@ -113,7 +115,7 @@ class EventStore:
                 return await self._append(own, stream_id, expected_version, envelopes)
         return await self._append(conn, stream_id, expected_version, envelopes)
 
-    async def _append(self, conn, stream_id, expected_version, envelopes) -> None:
+    async def _append(self, conn, stream_id, expected_version, envelopes) -> int:
         for offset, envelope in enumerate(envelopes, start=1):
             if envelope.stream_version != expected_version + offset:
                 raise ValueError("envelope stream_version does not follow expected_version")
@@ -121,7 +123,7 @@ class EventStore:
         actual = await _stream_version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
-        await _insert(conn, stream_id, [(expected_version + i, e) for i, e in enumerate(envelopes, 1)])
+        return await _insert(conn, stream_id, [(expected_version + i, e) for i, e in enumerate(envelopes, 1)])
 
 
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[Envelope]:

@@ -5,7 +5,7 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from estatedesk.clock import system_clock
 from estatedesk.config import Settings
@@ -18,13 +18,20 @@ from estatedesk.web.metrics import instrument_requests
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
 
-from . import projection
+from . import freshness, projection
 from .routes import router
+
+
+LAG_NOT_READY_S = 60.0  # behind by more than this, the read side stops claiming to be ready
 
 
 def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     registry = CollectorRegistry()
-    applied = Counter("estatedesk_projection_events", "Events applied to projections", registry=registry)
+    applied = Counter("estatedesk_projection_events", "Messages applied to projections", registry=registry)
+    lag_events = Gauge("estatedesk_projection_lag_events", "Stored events not yet projected", ["projection"],
+                       registry=registry)
+    lag_seconds = Gauge("estatedesk_projection_lag_seconds", "Age of the oldest stored event not yet projected",
+                        ["projection"], registry=registry)
     stream_app = create_faust_app(settings, "analytics")
     topics = stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS,
                               value_serializer="raw", key_serializer="raw")
@@ -34,6 +41,17 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
     async def catch_up(case_id: str) -> None:
         await projection.project(app.state.pool, case_id)
+
+    async def watch_lag(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await projection_lag()
+            except Exception:  # metrics must never take the service down
+                pass
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except asyncio.TimeoutError:
+                pass
 
     @stream_app.agent(topics)
     async def feed(stream):
@@ -48,19 +66,26 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
         sweeper = Sweeper(app.state.pool, projection.CONSUMER, catch_up, clock,
                           grace_s=settings.estatedesk_sweep_grace_s, interval_s=settings.estatedesk_sweep_interval_s)
         stop = asyncio.Event()
-        sweeping = asyncio.create_task(sweeper.run(stop))
+        tasks = [asyncio.create_task(sweeper.run(stop)), asyncio.create_task(watch_lag(stop))]
         await stream_app.start()
         try:
             yield
         finally:
             await stream_app.stop()
             stop.set()
-            await sweeping
+            await asyncio.gather(*tasks)
             await app.state.pool.close()
 
     app.router.lifespan_context = lifespan
     app.state.settings = settings
     instrument_requests(app, registry)
-    app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
+    async def projection_lag() -> tuple[bool, dict]:
+        events, seconds = await freshness.lag(app.state.pool, clock())
+        lag_events.labels(projection.CONSUMER).set(events)
+        lag_seconds.labels(projection.CONSUMER).set(seconds)
+        return seconds < LAG_NOT_READY_S, {"lag_events": events, "lag_seconds": round(seconds, 3)}
+
+    app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app),
+                                             "projection": projection_lag}))
     app.include_router(router)
     return app

@@ -58,6 +58,14 @@ async def case_view(pool: asyncpg.Pool, case_id: str) -> dict | None:
         return await _load(conn, case_id)
 
 
+async def reporter_contact(pool: asyncpg.Pool, case_id: str) -> dict:
+    """Name and phone as the desk took them, unless erased on the resident's request."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT name, phone FROM reporter_contacts WHERE case_id = $1 AND erased_at IS NULL", case_id)
+    return {"name": row["name"], "phone": row["phone"]} if row else {}
+
+
 async def list_views(pool: asyncpg.Pool, *, estates: list[str] | None, status: str | None, type_: str | None,
                      department: str | None, breached: bool | None, limit: int,
                      after: tuple[datetime, str] | None) -> list[dict]:

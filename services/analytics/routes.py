@@ -1,25 +1,43 @@
-"""The query API of SPEC §5 (cases for now)."""
+"""The query API of SPEC §5: case views and lists."""
 from __future__ import annotations
 
 import base64
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from estatedesk.web.security import PrincipalDep
 
 from . import projection
+from .freshness import wait_until_applied
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 
+MinPosition = Annotated[int | None, Query(
+    ge=0, description="Wait briefly until the view includes this store position (from a command's answer).")]
+STAFF_ROLES = frozenset({"front_desk", "butler", "supervisor", "department_staff", "department_head",
+                         "estate_manager", "general_manager"})
+
+
+async def _fresh(request: Request, response: Response, min_position: int | None, case_id: str | None = None) -> None:
+    if min_position is not None and not await wait_until_applied(
+            request.app.state.pool, min_position, case_id=case_id):
+        response.headers["X-Projection-Stale"] = "true"
+
+
 @router.get("/cases/{case_id}")
-async def get_case(case_id: str, principal: PrincipalDep, request: Request) -> dict:
-    """The current view of one case: status, departments, deadlines, escalations, history."""
+async def get_case(case_id: str, principal: PrincipalDep, request: Request, response: Response,
+                   min_position: MinPosition = None) -> dict:
+    """The current view of one case: status, departments, deadlines, escalations, history.
+    Staff of the case's estate see the reporter's name and phone; everyone else sees them masked."""
+    await _fresh(request, response, min_position, case_id)
     view = await projection.case_view(request.app.state.pool, case_id)
     if view is None or not principal.may_act_on(view["estate_id"]):
         raise HTTPException(404, f"no case {case_id} in your estates")
+    if principal.role in STAFF_ROLES and view["estate_id"] in principal.estates:
+        view["reporter"] = {**view["reporter"], **await projection.reporter_contact(request.app.state.pool, case_id)}
     return view
 
 
@@ -29,8 +47,10 @@ async def list_cases(
     estate_id: str | None = None, status: str | None = None, type: str | None = None,
     department: str | None = None, breached: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
+    min_position: MinPosition = None, response: Response = None,
 ) -> dict:
     """Cases newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
+    await _fresh(request, response, min_position)
     if estate_id is not None and not principal.may_act_on(estate_id):
         raise HTTPException(403, f"your token does not cover estate {estate_id}")
     estates = [estate_id] if estate_id else (None if principal.may_act_on("*") else list(principal.estates))

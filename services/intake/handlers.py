@@ -18,8 +18,11 @@ from .domain.reception import NewCase, receive
 from .estates import load_estate
 
 
-class UnknownEstate(Exception):
-    pass
+class _AnsweredBefore(Exception):
+    """A concurrent request with the same Idempotency-Key committed first; undo ours."""
+
+    def __init__(self, answer: tuple[int, dict]):
+        self.answer = answer
 
 
 @dataclass
@@ -54,21 +57,25 @@ class Intake:
                     "type": fact.type, "priority": fact.priority,
                     "received_at": fact.received_at.isoformat()}
         reporter = body.get("reporter") or {}
+        try:
+            return 201, await self._record_new_case(case_id, envelope, reporter, response, key, body_hash)
+        except _AnsweredBefore as twin:
+            return twin.answer
+
+    async def _record_new_case(self, case_id, envelope, reporter, response, key, body_hash) -> dict:
         async with self.pool.acquire() as conn, conn.transaction():
-            if key:
-                try:
-                    async with conn.transaction():
-                        await idempotency.remember(conn, key, body_hash, 201, response)
-                except asyncpg.UniqueViolationError:
-                    earlier = await idempotency.recall(conn, key, body_hash)
-                    assert earlier is not None
-                    return earlier
-            await self.store.append(case_id, 0, [envelope], conn=conn)
+            response["position"] = await self.store.append(case_id, 0, [envelope], conn=conn)
             await conn.execute(
                 "INSERT INTO reporter_contacts (case_id, name, phone, household_id) VALUES ($1, $2, $3, $4)",
                 case_id, reporter.get("name"), reporter.get("phone"), reporter.get("household_id"),
             )
-        return 201, response
+            if key:
+                try:
+                    async with conn.transaction():
+                        await idempotency.remember(conn, key, body_hash, 201, response)
+                except asyncpg.UniqueViolationError:  # a concurrent twin won: answer as it did
+                    raise _AnsweredBefore(await idempotency.recall(conn, key, body_hash))
+        return response
 
 
 def _new_case(body: dict[str, Any]) -> NewCase:

@@ -55,6 +55,8 @@ class CaseAccepted(BaseModel):
     type: str
     priority: str
     received_at: str
+    position: int = Field(description="Store position of the case's first event; pass it as `min_position` "
+                                      "to the analytics API to read your own write.")
 
 
 class BuildingIn(BaseModel):

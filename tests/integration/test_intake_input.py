@@ -57,3 +57,14 @@ async def test_same_idempotency_key_returns_the_same_case_and_another_body_confl
     other = await intake.post("/v1/cases", json=repair_case(title="Bathroom leak"), headers=key)
     assert other.status_code == 409
     assert await _event_count(pool) == count
+
+
+async def test_concurrent_requests_with_one_key_create_one_case(intake, pool):
+    import asyncio
+
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    before = await _event_count(pool)
+    responses = await asyncio.gather(*(intake.post("/v1/cases", json=repair_case(), headers=key) for _ in range(6)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["case_id"] for r in responses}) == 1
+    assert await _event_count(pool) == before + 1

@@ -37,6 +37,6 @@ async def test_rebuilt_projections_equal_the_live_ones(stack, intake, pool):
         subprocess.run, [sys.executable, "-m", "estatedesk.cli", "replay", "--projections"],
         env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert f"rebuilt the projections of" in done.stdout
+    assert "rebuilt the projections of" in done.stdout
 
     assert await _snapshot(pool) == live

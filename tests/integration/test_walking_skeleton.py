@@ -29,7 +29,8 @@ async def test_in_home_repair_reaches_engineering_and_its_deadline_is_met(intake
     assert view["estate_id"] == "E001" and view["type"] == "repair"
     [deadline] = view["deadlines"]
     assert deadline["rule"] == "engineering_notified" and deadline["breached"] is False
-    assert view["reporter"] == {"household_id": "H-3-2-1502", "phone_masked": "138****5678"}
+    assert view["reporter"] == {"household_id": "H-3-2-1502", "phone_masked": "138****5678",
+                                "name": "王女士", "phone": "13812345678"}  # the desk of the estate sees it
     assert [h["event_type"] for h in view["history"]].count("CaseReceived") == 1
     print(f"case visible as dispatched with met deadline after {elapsed * 1000:.0f} ms")
 
