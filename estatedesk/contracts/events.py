@@ -118,6 +118,18 @@ class EstateConfigured(Payload):
     staff: dict[str, list[str]] = {}
 
 
+class EstatePolicySet(Payload):
+    """A new version of an estate's rules; cases are judged by the version in force."""
+
+    version: int
+    effective_from: datetime
+    dispatch: dict[str, Any] | None = None
+    sla: dict[str, Any] | None = None
+    warranty: dict[str, Any] | None = None
+    complaints: dict[str, Any] | None = None
+    set_by: str
+
+
 _TOPIC_OF: dict[type[Payload], str] = {
     CaseReceived: CASE_EVENTS,
     CaseDispatched: DISPATCH_EVENTS,
@@ -126,6 +138,7 @@ _TOPIC_OF: dict[type[Payload], str] = {
     SlaMet: SLA_EVENTS,
     SlaBreached: SLA_EVENTS,
     EstateConfigured: "",  # estate streams stay in the store; services read them there
+    EstatePolicySet: "",
 }
 
 EVENT_TYPES: dict[str, type[Payload]] = {cls.event_type(): cls for cls in _TOPIC_OF}

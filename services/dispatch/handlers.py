@@ -14,7 +14,9 @@ from estatedesk.eventstore import EventStore, record
 from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
 from . import state_store
-from .domain import CaseArrived, CaseBounced, CaseFacts, EstateDirectory, decide, release_case
+from .domain import (
+    CaseArrived, CaseBounced, CaseFacts, EstateDirectory, RuleTable, decide, parse_rule_table, release_case,
+)
 from .domain.decision import DispatchDecision
 
 CONSUMER = "dispatch"
@@ -41,6 +43,17 @@ def _cause(envelope: Envelope) -> CaseArrived | CaseBounced | None:
     return None
 
 
+async def _estate_and_rules(store: EventStore, conn: asyncpg.Connection, estate_id: str
+                            ) -> tuple[EstateDirectory, RuleTable | None]:
+    """The estate's people and its own rule table in force now (None: defaults only)."""
+    configured = await store.latest(f"estate-{estate_id}", "EstateConfigured", conn=conn)
+    policy = await store.latest(f"estate-{estate_id}", "EstatePolicySet", conn=conn)
+    estate = EstateDirectory.from_configured(estate_id, configured.payload if configured else {})
+    block = policy.payload.get("dispatch") if policy else None
+    rules = parse_rule_table({**block, "version": policy.payload["version"]}) if block else None
+    return estate, rules
+
+
 async def on_case(pool: asyncpg.Pool, store: EventStore, case_id: str, now: datetime) -> int:
     """Apply the case's events dispatch has not seen; returns the number of new decisions."""
     decided = 0
@@ -53,14 +66,13 @@ async def on_case(pool: asyncpg.Pool, store: EventStore, case_id: str, now: date
         estate_id = events[0].estate_id
         await state_store.lock_estate(conn, estate_id)
         state = await state_store.load(conn, estate_id, case_id)
-        configured = await store.latest(f"estate-{estate_id}", "EstateConfigured", conn=conn)
-        estate = EstateDirectory.from_configured(estate_id, configured.payload if configured else {})
+        estate, rules = await _estate_and_rules(store, conn, estate_id)
         for event in events:
             cause = _cause(event)
             if cause is None:
                 state = release_case(state, case_id, str(event.event_id))
                 continue
-            routed = decide(cause, estate=estate, estate_rules=None, state=state, now=now)
+            routed = decide(cause, estate=estate, estate_rules=rules, state=state, now=now)
             if routed.redelivered:
                 continue
             state = routed.state

@@ -11,7 +11,8 @@ from estatedesk.web.security import PrincipalDep, require_estate
 
 from .estates import configure_estate
 from .handlers import Intake
-from .schemas import CaseAccepted, CaseIn, EstateIn
+from .policy import set_policy
+from .schemas import CaseAccepted, CaseIn, EstateIn, PolicyIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
@@ -45,4 +46,17 @@ async def put_estate(estate_id: str, body: EstateIn, principal: PrincipalDep, re
         intake.store, estate_id, EstateConfigured(**body.model_dump(mode="json")),
         actor=principal.user, clock=intake.clock,
     )
+    return {"estate_id": estate_id, "version": version}
+
+
+@router.put("/estates/{estate_id}/policy", tags=["estates"],
+            responses={422: {"description": "Field-level problems with the rules"}})
+async def put_policy(estate_id: str, body: PolicyIn, principal: PrincipalDep, request: Request) -> dict:
+    """Set the estate's dispatch and SLA rules; recorded as a new version that applies from now on."""
+    require_estate(principal, estate_id)
+    if principal.role not in ESTATE_ADMINS:
+        raise HTTPException(403, "only an estate manager or group admin may change an estate's policy")
+    intake = _intake(request)
+    version = await set_policy(intake.store, estate_id, body.model_dump(exclude_none=True),
+                               actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "version": version}

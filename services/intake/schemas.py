@@ -72,3 +72,20 @@ class EstateIn(BaseModel):
     buildings: list[BuildingIn] = []
     grids: list[dict[str, Any]] = []
     staff: dict[str, list[str]] = {}
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "dispatch": {"max_bounces": 3, "rules": [{
+                "id": "night-leaks", "when": {"type": "repair", "keywords": ["漏水", "leak"],
+                                              "hours": {"from": "22:00", "to": "06:00"}},
+                "route": [{"department": "engineering"}, {"department": "security", "staff": 1}],
+                "priority": "urgent"}]},
+        }]},
+    )
+    dispatch: dict[str, Any] | None = Field(None, description="Routing rules tried before the defaults")
+    sla: dict[str, Any] | None = Field(None, description="Service targets, clocks and escalation chains")
+    warranty: dict[str, Any] | None = Field(None, description="Liability years per component")
+    complaints: dict[str, Any] | None = Field(None, description="e.g. repeat window in days")

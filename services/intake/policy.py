@@ -1,0 +1,45 @@
+"""Estate policy as versioned events: each PUT records a new EstatePolicySet in the estate stream."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from estatedesk.clock import Clock
+from estatedesk.contracts import Envelope, encode
+from estatedesk.contracts.events import EstatePolicySet
+from estatedesk.eventstore import EventStore
+from services.dispatch.domain import RuleTableError, parse_rule_table
+
+from .domain.errors import InvalidCommand
+from .estates import estate_stream
+
+
+def validate_policy(body: dict[str, Any], version: int) -> None:
+    """Refuse a policy that a service could not apply, naming every bad field."""
+    errors: list[tuple[str, str]] = []
+    if body.get("dispatch") is not None:
+        try:
+            parse_rule_table({**body["dispatch"], "version": version})
+        except RuleTableError as exc:
+            errors += [(f"dispatch.{path}".rstrip("."), message) for path, message in exc.errors]
+    if errors:
+        raise InvalidCommand(errors)
+
+
+async def set_policy(store: EventStore, estate_id: str, body: dict[str, Any], *, actor: str, clock: Clock) -> int:
+    """Record the next policy version of the estate; returns that version."""
+    stream = estate_stream(estate_id)
+    events = await store.read_stream(stream)
+    if not any(e.event_type == "EstateConfigured" for e in events):
+        raise InvalidCommand([("estate_id", f"unknown estate {estate_id}; set it up first")])
+    version = 1 + sum(e.event_type == "EstatePolicySet" for e in events)
+    validate_policy(body, version)
+    now = clock()
+    policy = EstatePolicySet(version=version, effective_from=now, set_by=actor, **body)
+    envelope = Envelope(
+        event_id=uuid.uuid4(), event_type="EstatePolicySet", case_id=stream, estate_id=estate_id,
+        stream_version=len(events) + 1, occurred_at=now, recorded_at=now, producer="intake",
+        correlation_id=f"policy-{estate_id}-{version}", payload=encode(policy),
+    )
+    await store.append(stream, len(events), [envelope])
+    return version
