@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.eventstore
 	$(BIN)/python -m bench.relay
 	$(BIN)/python -m bench.dispatch
+	$(BIN)/python -m bench.sla_timers
 
 clean:
 	rm -rf $(VENV) .estatedesk .pytest_cache

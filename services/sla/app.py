@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -21,10 +20,9 @@ from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_rel
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
 
-from . import timers
 from .handlers import CONSUMER, on_case
+from .ticker import run_ticker
 
-log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, clock=system_clock) -> FastAPI:
@@ -44,19 +42,6 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
             await apply_message(raw, lambda envelope: catch_up(envelope.case_id), consumer=CONSUMER,
                                 pool=state["pool"])
 
-    async def ticker(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                while (count := await timers.fire_due(state["pool"], clock())):
-                    fired.inc(count)
-                pending.set(await timers.pending_count(state["pool"]))
-            except Exception:
-                log.exception("firing due timers failed; retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), settings.estatedesk_sla_tick_s)
-            except asyncio.TimeoutError:
-                pass
-
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         state["pool"] = await create_pool(settings.database_url)
@@ -66,7 +51,8 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
         sweeper = Sweeper(state["pool"], CONSUMER, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
                           interval_s=settings.estatedesk_sweep_interval_s)
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(ticker(stop)),
+        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(
+            run_ticker(state["pool"], clock, settings.estatedesk_sla_tick_s, stop, fired.inc, pending.set)),
                  asyncio.create_task(sweeper.run(stop))]
         await stream_app.start()
         try:
