@@ -141,6 +141,14 @@ _TOPIC_OF: dict[type[Payload], str] = {
     EstatePolicySet: "",
 }
 
+def _register_lifecycle() -> None:
+    from .case_events import CASE_LIFECYCLE_EVENTS, ChargeableWorkCompleted
+
+    _TOPIC_OF.update({cls: CASE_EVENTS for cls in CASE_LIFECYCLE_EVENTS})
+    _TOPIC_OF[ChargeableWorkCompleted] = BILLING_EVENTS
+
+
+_register_lifecycle()
 EVENT_TYPES: dict[str, type[Payload]] = {cls.event_type(): cls for cls in _TOPIC_OF}
 
 # (event_type, from_version) -> function turning that payload into the next version's.

@@ -126,12 +126,14 @@ class EventStore:
         return await _insert(conn, stream_id, [(expected_version + i, e) for i, e in enumerate(envelopes, 1)])
 
 
-    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[Envelope]:
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
-                stream_id, after_version,
-            )
+    async def read_stream(self, stream_id: str, after_version: int = 0, *,
+                          conn: asyncpg.Connection | None = None) -> list[Envelope]:
+        query = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"
+        if conn is not None:
+            rows = await conn.fetch(query, stream_id, after_version)
+        else:
+            async with self._pool.acquire() as own:
+                rows = await own.fetch(query, stream_id, after_version)
         return [_row_to_envelope(r) for r in rows]
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[tuple[int, Envelope]]:

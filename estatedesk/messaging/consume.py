@@ -17,11 +17,13 @@ import asyncpg
 from pydantic import ValidationError
 
 from estatedesk.contracts import EVENT_TYPES, Envelope, decode
+from estatedesk.eventstore import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 
 TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-             asyncpg.TooManyConnectionsError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+             asyncpg.TooManyConnectionsError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError,
+             ConcurrencyConflict)
 
 
 async def apply_message(raw: bytes, handler: Callable[[Envelope], Awaitable[None]], *,

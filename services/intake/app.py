@@ -10,22 +10,37 @@ from prometheus_client import CollectorRegistry
 
 from estatedesk.clock import system_clock
 from estatedesk.config import Settings
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS
+from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
+from estatedesk.eventstore.sweeper import Sweeper
+from estatedesk.messaging.consume import apply_message
+from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
+from estatedesk.web.streams import consumer_ready
 
-from .domain.errors import IllegalTransition, InvalidCommand
-from .handlers import Intake
+from .domain.errors import IllegalTransition, InvalidCommand, NotPermitted
+from .handlers import CaseNotFound, Intake
 from .idempotency import IdempotencyMismatch
+from .command_routes import router as command_router
 from .routes import router
+from .routing import CONSUMER as ROUTING_CONSUMER, catch_up_routing
 
 
 def create_app(settings: Settings) -> FastAPI:
     registry = CollectorRegistry()
     published, backlog = relay_metrics(registry)
+
+    stream_app = create_faust_app(settings, "intake")
+
+    @stream_app.agent(stream_app.topic(DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
+    async def follow_dispatch(stream):
+        async for raw in stream:
+            intake = app.state.intake
+            await apply_message(raw, lambda envelope: catch_up_routing(intake, envelope.case_id),
+                                consumer=ROUTING_CONSUMER, pool=intake.pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -34,15 +49,19 @@ def create_app(settings: Settings) -> FastAPI:
         relay = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
                             batch_size=settings.estatedesk_relay_batch, on_published=published.inc)
         watch_relay(backlog, relay)
-        app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=system_clock)
+        intake = app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=system_clock)
         app.state.relay = relay
+        sweeper = Sweeper(pool, ROUTING_CONSUMER, lambda case_id: catch_up_routing(intake, case_id), system_clock,
+                          grace_s=settings.estatedesk_sweep_grace_s, interval_s=settings.estatedesk_sweep_interval_s)
         stop = asyncio.Event()
-        task = asyncio.create_task(relay.run(stop))
+        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(sweeper.run(stop))]
+        await stream_app.start()
         try:
             yield
         finally:
+            await stream_app.stop()
             stop.set()
-            await task
+            await asyncio.gather(*tasks)
             await publisher.close()
             await pool.close()
 
@@ -59,8 +78,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def relay_ready() -> tuple[bool, dict]:
         return True, {"leader": app.state.relay.stats.leader, "published": app.state.relay.stats.published}
 
-    app.include_router(ops_router(registry, {"database": database_ready, "relay": relay_ready}))
+    app.include_router(ops_router(registry, {"database": database_ready, "relay": relay_ready,
+                                             "consumer": lambda: consumer_ready(stream_app)}))
     app.include_router(router)
+    app.include_router(command_router)
     _error_handlers(app)
     return app
 
@@ -76,6 +97,14 @@ def _error_handlers(app: FastAPI) -> None:
     async def illegal(_: Request, exc: IllegalTransition):
         return JSONResponse(status_code=409, content={
             "detail": str(exc), "status": exc.status, "allowed_commands": exc.allowed})
+
+    @app.exception_handler(NotPermitted)
+    async def not_permitted(_: Request, exc: NotPermitted):
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(CaseNotFound)
+    async def not_found(_: Request, exc: CaseNotFound):
+        return JSONResponse(status_code=404, content={"detail": f"no case {exc} in your estates"})
 
     @app.exception_handler(IdempotencyMismatch)
     async def reused_key(_: Request, exc: IdempotencyMismatch):

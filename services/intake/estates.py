@@ -33,3 +33,9 @@ async def configure_estate(store: EventStore, estate_id: str, config: EstateConf
     )
     await store.append(estate_stream(estate_id), version - 1, [envelope])
     return version
+
+
+async def load_policy(store: EventStore, estate_id: str) -> dict:
+    """The estate's policy in force now ({} while it runs on the defaults)."""
+    policy = await store.latest(estate_stream(estate_id), "EstatePolicySet")
+    return policy.payload if policy else {}

@@ -3,19 +3,30 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Awaitable, Callable
 
 import asyncpg
 
 from estatedesk.auth import Principal
 from estatedesk.clock import Clock
-from estatedesk.contracts import Envelope, encode
-from estatedesk.eventstore import EventStore
+from estatedesk.contracts import Envelope, Payload, encode
+from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
 from . import idempotency
+from .domain.case import CaseState, charge_event_id, evolve, fold
+from .domain.commands import COMMANDS, Actor, record_routing
 from .domain.errors import InvalidCommand
+from .domain.guards import allowed_commands
 from .domain.reception import NewCase, receive
-from .estates import load_estate
+from .estates import load_estate, load_policy
+from .intake_rules import extra_facts_at_intake
+
+RETRIES_ON_CONFLICT = 3
+
+
+class CaseNotFound(Exception):
+    pass
 
 
 class _AnsweredBefore(Exception):
@@ -25,20 +36,56 @@ class _AnsweredBefore(Exception):
         self.answer = answer
 
 
+def envelopes_for(case_id: str, estate_id: str, after_version: int, payloads: list[Payload], now: datetime,
+                  correlation_id: str, causation_id: str | None = None, occurred_at: datetime | None = None
+                  ) -> list[Envelope]:
+    out = []
+    for offset, payload in enumerate(payloads, start=1):
+        kind = type(payload).event_type()
+        event_id = charge_event_id(case_id, payload.completion_number) if kind == "ChargeableWorkCompleted" \
+            else uuid.uuid4()
+        out.append(Envelope(event_id=event_id, event_type=kind, case_id=case_id, estate_id=estate_id,
+                            stream_version=after_version + offset, occurred_at=occurred_at or now, recorded_at=now,
+                            producer="intake", correlation_id=correlation_id, causation_id=causation_id,
+                            payload=encode(payload)))
+    return out
+
+
 @dataclass
 class Intake:
     pool: asyncpg.Pool
     store: EventStore
     clock: Clock
 
-    async def receive_case(self, body: dict[str, Any], principal: Principal,
-                           idempotency_key: str | None) -> tuple[int, dict]:
-        """Record a new case; (201, case) or the first answer to a repeated key."""
-        key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
+    async def _idempotent(self, key: str | None, body: Any,
+                          write: Callable[[asyncpg.Connection], Awaitable[dict]], status: int) -> tuple[int, dict]:
+        """Run `write` in a transaction; with a key, the first answer is the answer for ever."""
         body_hash = idempotency.request_hash(body)
         if key:
             async with self.pool.acquire() as conn:
                 earlier = await idempotency.recall(conn, key, body_hash)
+            if earlier:
+                return earlier
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                response = await write(conn)
+                if key:
+                    try:
+                        async with conn.transaction():
+                            await idempotency.remember(conn, key, body_hash, status, response)
+                    except asyncpg.UniqueViolationError:  # a concurrent twin won: answer as it did
+                        raise _AnsweredBefore(await idempotency.recall(conn, key, body_hash))
+            return status, response
+        except _AnsweredBefore as twin:
+            return twin.answer
+
+    async def receive_case(self, body: dict[str, Any], principal: Principal,
+                           idempotency_key: str | None) -> tuple[int, dict]:
+        """Record a new case; (201, case) or the first answer to a repeated key."""
+        key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
+        if key:
+            async with self.pool.acquire() as conn:
+                earlier = await idempotency.recall(conn, key, idempotency.request_hash(body))
             if earlier:
                 return earlier
         estate = await load_estate(self.store, body["estate_id"])
@@ -46,36 +93,71 @@ class Intake:
             raise InvalidCommand([("estate_id", f"unknown estate {body['estate_id']}")])
         now = self.clock()
         fact = receive(_new_case(body), estate, now)
+        policy = await load_policy(self.store, estate.estate_id)
         case_id = f"C-{uuid.uuid4().hex[:16].upper()}"
-        envelope = Envelope(
-            event_id=uuid.uuid4(), event_type="CaseReceived", case_id=case_id,
-            estate_id=estate.estate_id, stream_version=1, occurred_at=fact.received_at,
-            recorded_at=now, producer="intake", correlation_id=idempotency_key or case_id,
-            payload=encode(fact),
-        )
-        response = {"case_id": case_id, "status": "received", "estate_id": estate.estate_id,
-                    "type": fact.type, "priority": fact.priority,
-                    "received_at": fact.received_at.isoformat()}
         reporter = body.get("reporter") or {}
-        try:
-            return 201, await self._record_new_case(case_id, envelope, reporter, response, key, body_hash)
-        except _AnsweredBefore as twin:
-            return twin.answer
 
-    async def _record_new_case(self, case_id, envelope, reporter, response, key, body_hash) -> dict:
-        async with self.pool.acquire() as conn, conn.transaction():
-            response["position"] = await self.store.append(case_id, 0, [envelope], conn=conn)
+        async def write(conn: asyncpg.Connection) -> dict:
+            extra = await extra_facts_at_intake(conn, body, fact, estate, policy, now)
+            envelopes = envelopes_for(case_id, estate.estate_id, 0, [fact, *extra], now,
+                                      correlation_id=idempotency_key or case_id, occurred_at=fact.received_at)
+            position = await self.store.append(case_id, 0, envelopes, conn=conn)
             await conn.execute(
                 "INSERT INTO reporter_contacts (case_id, name, phone, household_id) VALUES ($1, $2, $3, $4)",
-                case_id, reporter.get("name"), reporter.get("phone"), reporter.get("household_id"),
-            )
-            if key:
-                try:
-                    async with conn.transaction():
-                        await idempotency.remember(conn, key, body_hash, 201, response)
-                except asyncpg.UniqueViolationError:  # a concurrent twin won: answer as it did
-                    raise _AnsweredBefore(await idempotency.recall(conn, key, body_hash))
-        return response
+                case_id, reporter.get("name"), reporter.get("phone"), reporter.get("household_id"))
+            return {"case_id": case_id, "status": "received", "estate_id": estate.estate_id, "type": fact.type,
+                    "priority": fact.priority, "received_at": fact.received_at.isoformat(), "position": position,
+                    "events": [e.event_type for e in envelopes]}
+
+        return await self._idempotent(key, body, write, 201)
+
+    async def load_case(self, case_id: str, principal: Principal | None = None, *,
+                        conn: asyncpg.Connection | None = None) -> CaseState:
+        events = await self.store.read_stream(case_id, conn=conn)
+        if not events or events[0].event_type != "CaseReceived" or (
+                principal is not None and not principal.may_act_on(events[0].estate_id)):
+            raise CaseNotFound(case_id)
+        return fold(case_id, events[0].estate_id, [(e.event_type, e.payload) for e in events])
+
+    async def command(self, case_id: str, name: str, body: dict[str, Any], principal: Principal,
+                      idempotency_key: str | None) -> tuple[int, dict]:
+        """Run one lifecycle command; optimistic concurrency, retried on a concurrent change."""
+        key = f"POST /v1/cases/{case_id}/{name}:{principal.user}:{idempotency_key}" if idempotency_key else None
+        actor = Actor(principal.user, principal.role)
+        for attempt in range(RETRIES_ON_CONFLICT):
+            state = await self.load_case(case_id, principal)
+            payloads = COMMANDS[name](state, body, actor, self.clock())
+            try:
+                return await self._idempotent(key, body, lambda conn: self._append(conn, state, payloads,
+                                                                                   idempotency_key), 200)
+            except ConcurrencyConflict:
+                if attempt == RETRIES_ON_CONFLICT - 1:
+                    raise
+
+    async def _append(self, conn: asyncpg.Connection, state: CaseState, payloads: list[Payload],
+                      correlation_id: str | None, causation_id: str | None = None) -> dict:
+        now = self.clock()
+        envelopes = envelopes_for(state.case_id, state.estate_id, state.version, payloads, now,
+                                  correlation_id=correlation_id or state.case_id, causation_id=causation_id)
+        position = await self.store.append(state.case_id, state.version, envelopes, conn=conn)
+        after = state
+        for envelope in envelopes:
+            after = evolve(after, envelope.event_type, envelope.payload)
+        return {"case_id": state.case_id, "status": after.status, "version": after.version, "position": position,
+                "events": [e.event_type for e in envelopes], "allowed_commands": allowed_commands(after)}
+
+    async def record_routing(self, conn: asyncpg.Connection, case_id: str, decision: Envelope) -> bool:
+        """Record a dispatch decision in the case stream, inside the caller's transaction;
+        a decision recorded before records nothing."""
+        try:
+            state = await self.load_case(case_id, conn=conn)
+        except CaseNotFound:
+            return False
+        payloads = record_routing(state, decision.payload, str(decision.event_id),
+                                  failed=decision.event_type == "DispatchFailed")
+        if payloads:
+            await self._append(conn, state, payloads, decision.correlation_id, str(decision.event_id))
+        return bool(payloads)
 
 
 def _new_case(body: dict[str, Any]) -> NewCase:

@@ -12,7 +12,7 @@ from tests.support import repair_case
 
 async def _event_count(pool) -> int:
     async with pool.acquire() as conn:
-        return await conn.fetchval("SELECT count(*) FROM events WHERE producer = 'intake'")
+        return await conn.fetchval("SELECT count(*) FROM events WHERE event_type = 'CaseReceived'")
 
 
 @pytest.mark.parametrize("body, field", [

@@ -15,3 +15,7 @@ class IllegalTransition(Exception):
     def __init__(self, command: str, status: str, allowed: list[str]):
         super().__init__(f"cannot {command} a case that is {status}")
         self.command, self.status, self.allowed = command, status, allowed
+
+
+class NotPermitted(Exception):
+    """The actor's role may not give this command; nothing was changed."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,16 @@ class Estate:
 
     def has_building(self, building: str) -> bool:
         return building in self.buildings
+
+    def handover_date(self, building: str | None, unit: str | None) -> date | None:
+        """The unit's handover date, else its building's; None when not on record."""
+        record = self.buildings.get(str(building)) if building else None
+        if not record:
+            return None
+        for candidate in record.get("units", []):
+            if str(candidate.get("id")) == str(unit) and candidate.get("handover_date"):
+                return date.fromisoformat(candidate["handover_date"])
+        return date.fromisoformat(record["handover_date"]) if record.get("handover_date") else None
 
     @classmethod
     def from_configured(cls, estate_id: str, payload: dict) -> "Estate":

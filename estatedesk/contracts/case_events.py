@@ -1,0 +1,158 @@
+"""Events of a case's lifecycle after it is received (SPEC §3 "Lifecycle"), all on case-events
+except the charge, which billing reads from billing-events."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .events import Payload
+
+
+class _ByStaff(Payload):
+    actor: str
+    actor_role: str
+
+
+class CaseRouted(Payload):
+    """The intake's record of a dispatch decision: what moves the case to `dispatched`."""
+
+    dispatch_event_id: str
+    departments: list[str]
+    coordinator: str | None = None
+    assignee: str | None = None
+    priority: Literal["normal", "urgent"] = "normal"
+    dispatch_failed: bool = False
+
+
+class CaseReplied(_ByStaff):
+    answer: str
+    handling: str = ""
+    result: str = ""
+
+
+class CaseReferredToSupervisor(_ByStaff):
+    reason: str
+
+
+class CaseAccepted(_ByStaff):
+    department: str | None = None
+
+
+class WorkStarted(_ByStaff):
+    pass
+
+
+class WorkPaused(_ByStaff):
+    reason: Literal["waiting_on_resident", "waiting_on_parts", "other"]
+    note: str = ""
+
+
+class WorkResumed(_ByStaff):
+    pass
+
+
+class CaseTransferred(_ByStaff):
+    department: str | None = None
+    to_department: str
+    reason: str
+
+
+class CaseRejected(_ByStaff):
+    department: str
+    reason: str
+
+
+class ChargeLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    item: str
+    quantity: int
+    unit_price_fen: int
+    total_fen: int
+
+
+class WorkCompleted(_ByStaff):
+    result: str
+    completion_number: int
+    charge_lines: list[ChargeLine] = []
+
+
+class ChargeableWorkCompleted(Payload):
+    """A bill for paid work; a recompletion after a reopen supersedes the earlier one."""
+
+    completion_number: int
+    charge_lines: list[ChargeLine]
+    total_fen: int
+    reason: Literal["out_of_warranty_repair", "paid_help"]
+    supersedes_event_id: str | None = None
+    completed_at: datetime
+
+
+class InspectionRecorded(_ByStaff):
+    passed: bool
+    inspector: str
+    inspector_role: Literal["owner", "property_assistant"]
+    notes: str = ""
+
+
+class SupervisorReviewed(_ByStaff):
+    notes: str = ""
+
+
+class ReturnVisitRecorded(_ByStaff):
+    method: Literal["phone", "door"]
+    satisfaction: Literal["satisfied", "neutral", "dissatisfied"]
+    comments: str = ""
+
+
+class CaseReopened(_ByStaff):
+    reason: str
+
+
+class CaseCancelled(_ByStaff):
+    reason: str
+
+
+class CaseMerged(_ByStaff):
+    into_case_id: str
+
+
+class CaseArchived(_ByStaff):
+    pass
+
+
+class ProgressNoted(_ByStaff):
+    note: str
+    for_group_register: bool = False
+    group_ref: str | None = None
+
+
+class RepeatComplaintDetected(Payload):
+    earlier_case_id: str
+    how: Literal["explicit_link", "same_household_category"]
+    household_id: str | None = None
+    category: str | None = None
+
+
+class WarrantyDetermined(Payload):
+    in_warranty: bool
+    rule: str
+    component: str | None = None
+    handover_date: date | None = None
+    liability_years: int | None = None
+    overridden: bool = False
+    override_reason: str | None = None
+
+
+class ViolationPenaltyRecorded(_ByStaff):
+    amount_fen: int
+    note: str = ""
+
+
+CASE_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
+    CaseRouted, CaseReplied, CaseReferredToSupervisor, CaseAccepted, WorkStarted, WorkPaused, WorkResumed,
+    CaseTransferred, CaseRejected, WorkCompleted, InspectionRecorded, SupervisorReviewed, ReturnVisitRecorded,
+    CaseReopened, CaseCancelled, CaseMerged, CaseArchived, ProgressNoted, RepeatComplaintDetected,
+    WarrantyDetermined, ViolationPenaltyRecorded,
+)

@@ -1,0 +1,218 @@
+"""One decision per command of SPEC §5: given the case and the command, the events to record.
+
+Each function either returns the events or raises — IllegalTransition (wrong state, with
+the commands that are allowed), InvalidCommand (field problems) or NotPermitted (role) —
+and a refused command records nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from estatedesk.contracts import Payload
+from estatedesk.contracts.case_events import (
+    CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
+    CaseReplied, CaseRouted, CaseTransferred, ChargeableWorkCompleted, ChargeLine, InspectionRecorded,
+    ProgressNoted, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
+    WorkResumed, WorkStarted,
+)
+
+from .case import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
+from .errors import IllegalTransition, InvalidCommand, NotPermitted
+from .guards import ROLES, allowed_commands, may
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: str
+    role: str
+
+
+def _check(command: str, state: CaseState, actor: Actor) -> dict[str, str]:
+    if not may(command, state):
+        raise IllegalTransition(command, state.status, allowed_commands(state))
+    if actor.role not in ROLES[command]:
+        raise NotPermitted(f"a {actor.role} may not {command} a case")
+    return {"actor": actor.user, "actor_role": actor.role}
+
+
+def _required(data: dict, *names: str) -> None:
+    missing = [(n, "is required") for n in names if not str(data.get(n) or "").strip()]
+    if missing:
+        raise InvalidCommand(missing)
+
+
+def reply(state: CaseState, data: dict, actor: Actor, now: datetime) -> list[Payload]:
+    """Answer at the desk; what the desk cannot answer is referred to the supervisor (003 §4.3)."""
+    by = _check("reply", state, actor)
+    if data.get("refer_to_supervisor"):
+        _required(data, "reason")
+        return [CaseReferredToSupervisor(reason=data["reason"], **by)]
+    _required(data, "answer")
+    return [CaseReplied(answer=data["answer"], handling=data.get("handling", ""), result=data.get("result", ""), **by)]
+
+
+def accept(state, data, actor, now):
+    return [CaseAccepted(department=data.get("department") or (state.departments[0] if state.departments else None),
+                         **_check("accept", state, actor))]
+
+
+def start(state, data, actor, now):
+    return [WorkStarted(**_check("start", state, actor))]
+
+
+def pause(state, data, actor, now):
+    by = _check("pause", state, actor)
+    if data.get("reason") not in ("waiting_on_resident", "waiting_on_parts", "other"):
+        raise InvalidCommand([("reason", "must be waiting_on_resident, waiting_on_parts or other")])
+    return [WorkPaused(reason=data["reason"], note=data.get("note", ""), **by)]
+
+
+def resume(state, data, actor, now):
+    return [WorkResumed(**_check("resume", state, actor))]
+
+
+def transfer(state, data, actor, now):
+    by = _check("transfer", state, actor)
+    _required(data, "to_department", "reason")
+    return [CaseTransferred(department=data.get("department") or (state.departments[0] if state.departments else None),
+                            to_department=data["to_department"], reason=data["reason"], **by)]
+
+
+def reject(state, data, actor, now):
+    by = _check("reject", state, actor)
+    _required(data, "reason")
+    department = data.get("department") or (state.departments[0] if state.departments else "")
+    if department not in state.departments:
+        raise InvalidCommand([("department", f"must be one the case was routed to: {', '.join(state.departments)}")])
+    return [CaseRejected(department=department, reason=data["reason"], **by)]
+
+
+def complete(state: CaseState, data: dict, actor: Actor, now: datetime) -> list[Payload]:
+    """Finish the work; paid work records its charge lines once per completion."""
+    by = _check("complete", state, actor)
+    _required(data, "result")
+    lines = _charge_lines(data.get("charge_lines") or [])
+    if lines and not state.is_paid_work:
+        raise InvalidCommand([("charge_lines", "only out-of-warranty repairs and paid help are charged")])
+    number = state.completions + 1
+    events: list[Payload] = [WorkCompleted(result=data["result"], completion_number=number, charge_lines=lines, **by)]
+    if lines:
+        events.append(ChargeableWorkCompleted(
+            completion_number=number, charge_lines=lines, total_fen=sum(line.total_fen for line in lines),
+            reason="out_of_warranty_repair" if state.type == "repair" else "paid_help",
+            supersedes_event_id=state.last_charge_event_id, completed_at=now))
+    if data.get("penalty_fen") is not None:
+        events.append(_penalty(state, data, actor, by))
+    return events
+
+
+def _penalty(state: CaseState, data: dict, actor: Actor, by: dict) -> ViolationPenaltyRecorded:
+    if state.type != "violation":
+        raise InvalidCommand([("penalty_fen", "penalties apply to violations only")])
+    if actor.role not in ("estate_manager", "supervisor"):
+        raise NotPermitted("penalties are imposed only by the estate manager or a supervisor (000 §1)")
+    if not isinstance(data["penalty_fen"], int) or data["penalty_fen"] <= 0:
+        raise InvalidCommand([("penalty_fen", "must be a positive whole number of fen")])
+    return ViolationPenaltyRecorded(amount_fen=data["penalty_fen"], note=data.get("penalty_note", ""), **by)
+
+
+def _charge_lines(raw: list[Any]) -> list[ChargeLine]:
+    errors, lines = [], []
+    for i, line in enumerate(raw):
+        item, qty, price = (line or {}).get("item"), (line or {}).get("quantity"), (line or {}).get("unit_price_fen")
+        if not item:
+            errors.append((f"charge_lines[{i}].item", "is required"))
+        if not isinstance(qty, int) or qty <= 0:
+            errors.append((f"charge_lines[{i}].quantity", "must be a positive whole number"))
+        if not isinstance(price, int) or price < 0:
+            errors.append((f"charge_lines[{i}].unit_price_fen", "must be a whole number of fen, not negative"))
+        if not errors:
+            lines.append(ChargeLine(item=item, quantity=qty, unit_price_fen=price, total_fen=qty * price))
+    if errors:
+        raise InvalidCommand(errors)
+    return lines
+
+
+def inspect(state, data, actor, now):
+    by = _check("inspect", state, actor)
+    _required(data, "inspector")
+    if not isinstance(data.get("passed"), bool):
+        raise InvalidCommand([("passed", "must be true or false")])
+    if data.get("inspector_role") not in ("owner", "property_assistant"):
+        raise InvalidCommand([("inspector_role", "must be owner or property_assistant (002 §4.4.4)")])
+    inspection = InspectionRecorded(passed=data["passed"], inspector=data["inspector"],
+                                    inspector_role=data["inspector_role"], notes=data.get("notes", ""), **by)
+    if data["passed"]:
+        return [inspection]
+    return [inspection, CaseReopened(reason="failed acceptance inspection", **by)]
+
+
+def review(state, data, actor, now):
+    return [SupervisorReviewed(notes=data.get("notes", ""), **_check("review", state, actor))]
+
+
+def return_visit(state, data, actor, now):
+    by = _check("return-visit", state, actor)
+    errors = []
+    if data.get("method") not in ("phone", "door"):
+        errors.append(("method", "must be phone or door"))
+    if data.get("satisfaction") not in ("satisfied", "neutral", "dissatisfied"):
+        errors.append(("satisfaction", "must be satisfied, neutral or dissatisfied"))
+    if errors:
+        raise InvalidCommand(errors)
+    visit = ReturnVisitRecorded(method=data["method"], satisfaction=data["satisfaction"],
+                                comments=data.get("comments", ""), **by)
+    if data["satisfaction"] != "dissatisfied":
+        return [visit]
+    return [visit, CaseReopened(reason="resident dissatisfied at the return visit", **by)]
+
+
+def reopen(state, data, actor, now):
+    by = _check("reopen", state, actor)
+    _required(data, "reason")
+    return [CaseReopened(reason=data["reason"], **by)]
+
+
+def cancel(state, data, actor, now):
+    by = _check("cancel", state, actor)
+    _required(data, "reason")
+    return [CaseCancelled(reason=data["reason"], **by)]
+
+
+def merge(state, data, actor, now):
+    by = _check("merge", state, actor)
+    _required(data, "into_case_id")
+    if data["into_case_id"] == state.case_id:
+        raise InvalidCommand([("into_case_id", "a case cannot be merged into itself")])
+    return [CaseMerged(into_case_id=data["into_case_id"], **by)]
+
+
+def archive(state, data, actor, now):
+    return [CaseArchived(**_check("archive", state, actor))]
+
+
+def progress(state, data, actor, now):
+    by = _check("progress", state, actor)
+    _required(data, "note")
+    return [ProgressNoted(note=data["note"], for_group_register=state.group_ref is not None,
+                          group_ref=state.group_ref, **by)]
+
+
+def record_routing(state: CaseState, decision: dict, dispatch_event_id: str, failed: bool) -> list[Payload]:
+    """Record a dispatch decision once; a decision seen before records nothing."""
+    if dispatch_event_id in state.routings or state.is_closed:
+        return []
+    departments = decision.get("departments") or ["customer_service"]
+    return [CaseRouted(dispatch_event_id=dispatch_event_id, departments=departments,
+                       coordinator=decision.get("coordinator"), assignee=decision.get("assignee"),
+                       priority=decision.get("priority", state.priority), dispatch_failed=failed)]
+
+
+COMMANDS: dict[str, Callable[[CaseState, dict, Actor, datetime], list[Payload]]] = {
+    "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
+    "reject": reject, "complete": complete, "inspect": inspect, "review": review, "return-visit": return_visit,
+    "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
+}
+__all__ = ["Actor", "COMMANDS", "record_routing", "DESK_TYPES", "NEEDS_FULL_CLOSURE"]
