@@ -29,13 +29,6 @@ class CaseNotFound(Exception):
     pass
 
 
-class _AnsweredBefore(Exception):
-    """A concurrent request with the same Idempotency-Key committed first; undo ours."""
-
-    def __init__(self, answer: tuple[int, dict]):
-        self.answer = answer
-
-
 def envelopes_for(case_id: str, estate_id: str, after_version: int, payloads: list[Payload], now: datetime,
                   correlation_id: str, causation_id: str | None = None, occurred_at: datetime | None = None
                   ) -> list[Envelope]:
@@ -59,35 +52,24 @@ class Intake:
 
     async def _idempotent(self, key: str | None, body: Any,
                           write: Callable[[asyncpg.Connection], Awaitable[dict]], status: int) -> tuple[int, dict]:
-        """Run `write` in a transaction; with a key, the first answer is the answer for ever."""
+        """Run `write` in a transaction; with a key, the first answer is the answer for ever.
+        Requests sharing a key are serialised on it, so a twin never decides a second time."""
         body_hash = idempotency.request_hash(body)
-        if key:
-            async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if key:
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", key)
                 earlier = await idempotency.recall(conn, key, body_hash)
-            if earlier:
-                return earlier
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                response = await write(conn)
-                if key:
-                    try:
-                        async with conn.transaction():
-                            await idempotency.remember(conn, key, body_hash, status, response)
-                    except asyncpg.UniqueViolationError:  # a concurrent twin won: answer as it did
-                        raise _AnsweredBefore(await idempotency.recall(conn, key, body_hash))
-            return status, response
-        except _AnsweredBefore as twin:
-            return twin.answer
+                if earlier:
+                    return earlier
+            response = await write(conn)
+            if key:
+                await idempotency.remember(conn, key, body_hash, status, response)
+        return status, response
 
     async def receive_case(self, body: dict[str, Any], principal: Principal,
                            idempotency_key: str | None) -> tuple[int, dict]:
         """Record a new case; (201, case) or the first answer to a repeated key."""
         key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
-        if key:
-            async with self.pool.acquire() as conn:
-                earlier = await idempotency.recall(conn, key, idempotency.request_hash(body))
-            if earlier:
-                return earlier
         estate = await load_estate(self.store, body["estate_id"])
         if estate is None:
             raise InvalidCommand([("estate_id", f"unknown estate {body['estate_id']}")])
@@ -124,15 +106,19 @@ class Intake:
         """Run one lifecycle command; optimistic concurrency, retried on a concurrent change."""
         key = f"POST /v1/cases/{case_id}/{name}:{principal.user}:{idempotency_key}" if idempotency_key else None
         actor = Actor(principal.user, principal.role)
-        for attempt in range(RETRIES_ON_CONFLICT):
-            state = await self.load_case(case_id, principal)
+
+        async def write(conn: asyncpg.Connection) -> dict:
+            state = await self.load_case(case_id, principal, conn=conn)
             payloads = COMMANDS[name](state, body, actor, self.clock())
-            try:
-                return await self._idempotent(key, body, lambda conn: self._append(conn, state, payloads,
-                                                                                   idempotency_key), 200)
+            return await self._append(conn, state, payloads, idempotency_key)
+
+        for attempt in range(RETRIES_ON_CONFLICT):
+            try:  # a repeated key is answered before the command is decided again
+                return await self._idempotent(key, body, write, 200)
             except ConcurrencyConflict:
                 if attempt == RETRIES_ON_CONFLICT - 1:
                     raise
+        raise AssertionError("unreachable")
 
     async def _append(self, conn: asyncpg.Connection, state: CaseState, payloads: list[Payload],
                       correlation_id: str | None, causation_id: str | None = None) -> dict:

@@ -1,0 +1,196 @@
+"""Each case type walked through its whole path on the real stack."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from tests.conftest import token_for
+from tests.support import eventually, repair_case
+
+
+@pytest.fixture(scope="module")
+def people(stack):
+    return {
+        "desk": token_for(stack, "front_desk", ("E001",), "e001-desk-zhao"),
+        "staff": token_for(stack, "department_staff", ("E001",), "e001-eng-sun"),
+        "supervisor": token_for(stack, "supervisor", ("E001",), "e001-supervisor-qian"),
+        "manager": token_for(stack, "estate_manager", ("E001",), "e001-manager-wei"),
+    }
+
+
+class Walk:
+    def __init__(self, intake, analytics, people, case_id):
+        self.intake, self.analytics, self.people, self.case_id = intake, analytics, people, case_id
+
+    async def do(self, command: str, who: str = "staff", expect: int = 200, **body) -> dict:
+        response = await self.intake.post(f"/v1/cases/{self.case_id}/{command}", json=body,
+                                          headers=self.people[who])
+        assert response.status_code == expect, f"{command}: {response.status_code} {response.text}"
+        return response.json()
+
+    async def view_when(self, status: str) -> dict:
+        async def probe():
+            r = await self.analytics.get(f"/v1/cases/{self.case_id}")
+            return r.json() if r.status_code == 200 and r.json()["status"] == status else None
+        return await eventually(probe, what=f"case {self.case_id} {status}")
+
+
+async def _walk(intake, analytics, people, body) -> Walk:
+    created = await intake.post("/v1/cases", json=body, headers=people["desk"])
+    assert created.status_code == 201, created.text
+    return Walk(intake, analytics, people, created.json()["case_id"])
+
+
+async def test_a_consultation_is_replied_at_the_desk_and_archived(intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case(
+        type="consultation", category="fees", title="When is the property fee due?", repair=None,
+        location={"area": "front desk"}))
+    await walk.do("reply", "desk", answer="By the 15th of each month", result="answered")
+    done = await walk.do("archive", "desk")
+    assert done["status"] == "archived" and done["allowed_commands"] == []
+    view = await walk.view_when("archived")
+    assert view["first_response_at"] and view["closed_at"]
+
+
+async def test_a_complaint_fails_inspection_and_a_visit_before_it_is_archived(intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case(
+        type="complaint", category="environment", title="Rubbish not collected for two days", repair=None,
+        complaint={"origin": "resident"}, location={"area": "building 3 bins"}))
+    view = await walk.view_when("dispatched")
+    assert view["departments"] == ["cleaning"]
+    for command in ("accept", "start"):
+        await walk.do(command)
+    await walk.do("complete", result="bins emptied")
+    reopened = await walk.do("inspect", "desk", passed=False, inspector="王女士", inspector_role="owner")
+    assert reopened["status"] == "in_progress" and reopened["events"] == ["InspectionRecorded", "CaseReopened"]
+    await walk.do("archive", "desk", expect=409)
+    await walk.do("complete", result="bins emptied and area washed")
+    await walk.do("inspect", "desk", passed=True, inspector="王女士", inspector_role="owner")
+    await walk.do("review", "supervisor", notes="photos fine")
+    unhappy = await walk.do("return-visit", "desk", method="phone", satisfaction="dissatisfied", comments="smells")
+    assert unhappy["status"] == "in_progress"
+    await walk.do("complete", result="disinfected")
+    await walk.do("inspect", "desk", passed=True, inspector="王女士", inspector_role="owner")
+    await walk.do("review", "supervisor")
+    await walk.do("return-visit", "desk", method="door", satisfaction="satisfied")
+    await walk.do("archive", "desk")
+    view = await walk.view_when("archived")
+    assert [v["satisfaction"] for v in view["return_visits"]] == ["dissatisfied", "satisfied"]
+
+
+async def test_an_illegal_transition_is_refused_with_the_allowed_commands_and_changes_nothing(
+        intake, analytics, people, pool):
+    walk = await _walk(intake, analytics, people, repair_case())
+    async with pool.acquire() as conn:
+        before = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", walk.case_id)
+    refused = await walk.do("archive", "desk", expect=409)
+    assert refused["status"] in ("received", "dispatched") and "cancel" in refused["allowed_commands"]
+    await walk.do("complete", expect=409, result="x")
+    await walk.do("review", "desk", expect=409)
+    async with pool.acquire() as conn:
+        after = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1 AND producer = 'intake'"
+                                    " AND event_type NOT IN ('CaseRouted')", walk.case_id)
+    assert after <= before
+
+
+async def test_staff_of_another_estate_cannot_touch_the_case(stack, intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case())
+    outsider = token_for(stack, "supervisor", ("E002",), "e002-supervisor")
+    response = await intake.post(f"/v1/cases/{walk.case_id}/cancel", json={"reason": "x"}, headers=outsider)
+    assert response.status_code == 404
+
+
+async def test_a_violation_penalty_is_for_the_manager_or_supervisor_only(intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case(
+        type="violation", category="decoration", title="Drilling after 22:00", repair=None,
+        violation={"severity": "major"}))
+    view = await walk.view_when("dispatched")
+    assert view["departments"] == ["estate_manager"]
+    await walk.do("accept", "manager")
+    await walk.do("start", "manager")
+    await walk.do("complete", "staff", expect=403, result="warned", penalty_fen=50000)
+    done = await walk.do("complete", "manager", result="fined", penalty_fen=50000)
+    assert done["events"] == ["WorkCompleted", "ViolationPenaltyRecorded"]
+    await walk.do("archive", "desk")
+
+
+async def test_an_out_of_warranty_repair_bills_once_and_a_recompletion_supersedes(stack, intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case(category="plumbing"))  # handed over 2022: 2 years
+    view = await walk.view_when("dispatched")
+    assert view["in_warranty"] is False
+    await walk.do("accept")
+    await walk.do("start")
+    lines = [{"item": "P-trap", "quantity": 2, "unit_price_fen": 3500}]
+    first = await walk.do("complete", result="trap replaced", charge_lines=lines,
+                          **{"Idempotency-Key": None} if False else {})
+    assert first["events"] == ["WorkCompleted", "ChargeableWorkCompleted"]
+    await walk.do("reopen", "desk", reason="still dripping")
+    await walk.do("complete", result="seal replaced too",
+                  charge_lines=lines + [{"item": "seal", "quantity": 1, "unit_price_fen": 800}])
+
+    bills = await _billing_messages(stack, walk.case_id, expected=2)
+    assert [b["payload"]["total_fen"] for b in bills] == [7000, 7800]
+    assert len({b["event_id"] for b in bills}) == 2
+    assert bills[1]["payload"]["supersedes_event_id"] == bills[0]["event_id"]
+    view = await walk.view_when("completed")
+    assert [c["total_fen"] for c in view["charges"]] == [7800]
+
+
+async def test_charge_lines_on_covered_work_are_refused(intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case(category="leak", title="Ceiling seeping"))
+    view = await walk.view_when("dispatched")
+    assert view["in_warranty"] is True  # waterproofing: 5 years from the 2022 handover
+    await walk.do("accept")
+    await walk.do("start")
+    await walk.do("complete", expect=422, result="x", charge_lines=[{"item": "x", "quantity": 1, "unit_price_fen": 1}])
+
+
+async def test_a_rejected_repair_is_routed_to_another_department(stack, intake, analytics, people):
+    walk = await _walk(intake, analytics, people, repair_case())
+    await walk.view_when("dispatched")
+    await walk.do("reject", reason="this is a public drain, not ours")
+
+    async def rerouted():
+        r = await analytics.get(f"/v1/cases/{walk.case_id}")
+        view = r.json()
+        return view if view["status"] == "dispatched" and view["departments"] not in ([], ["engineering"]) else None
+    view = await eventually(rerouted, what="re-routed after rejection")
+    assert "engineering" not in view["departments"]
+    assert view["assignee"] == "e001-supervisor-qian"  # only engineering takes repairs: the supervisor decides
+
+
+async def test_repeating_a_command_with_its_key_answers_the_same_and_records_once(intake, analytics, people, pool):
+    walk = await _walk(intake, analytics, people, repair_case())
+    await walk.view_when("dispatched")
+    key = {**people["staff"], "Idempotency-Key": str(uuid.uuid4())}
+    answers = await asyncio.gather(*(intake.post(f"/v1/cases/{walk.case_id}/accept", json={}, headers=key)
+                                     for _ in range(4)))
+    assert {a.status_code for a in answers} == {200}
+    async with pool.acquire() as conn:
+        accepted = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = 'CaseAccepted'", walk.case_id)
+    assert accepted == 1
+
+
+async def _billing_messages(stack, case_id: str, expected: int) -> list[dict]:
+    consumer = AIOKafkaConsumer("billing-events", bootstrap_servers=stack.settings.kafka_bootstrap_servers,
+                                auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=10)
+    await consumer.start()
+    try:
+        found: list[dict] = []
+
+        async def collect():
+            batch = await consumer.getmany(timeout_ms=200)
+            for messages in batch.values():
+                found.extend(m for m in (json.loads(x.value) for x in messages) if m["case_id"] == case_id)
+            return len(found) >= expected
+        await eventually(collect, timeout=30, what="charges on billing-events")
+        await asyncio.sleep(0.5)  # poll once more: a duplicate would arrive right behind
+        await collect()
+        return found
+    finally:
+        await consumer.stop()

@@ -1,0 +1,158 @@
+"""The lifecycle as stories: given the case so far, a command, the events it records."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from estatedesk.contracts import encode
+from services.intake.domain.case import CaseState, charge_event_id, evolve, started
+from services.intake.domain.commands import COMMANDS, Actor, record_routing
+from services.intake.domain.errors import IllegalTransition, InvalidCommand, NotPermitted
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
+STAFF, DESK, SUPERVISOR = Actor("eng-sun", "department_staff"), Actor("desk", "front_desk"), Actor("qian", "supervisor")
+
+
+def case(type_="repair", category="plumbing", **received) -> CaseState:
+    return started("C-1", "E001", {"type": type_, "category": category, "priority": "normal", **received})
+
+
+def given(state: CaseState, *steps) -> CaseState:
+    """Apply (command, actor, data) steps, folding the events they record."""
+    for command, actor, data in steps:
+        for payload in COMMANDS[command](state, data, actor, NOW):
+            state = evolve(state, type(payload).event_type(), encode(payload))
+    return state
+
+
+def routed(state: CaseState, departments=("engineering",), decision_id="D-1") -> CaseState:
+    for payload in record_routing(state, {"departments": list(departments)}, decision_id, failed=False):
+        state = evolve(state, type(payload).event_type(), encode(payload))
+    return state
+
+
+def kinds(state, command, actor, **data):
+    return [type(p).event_type() for p in COMMANDS[command](state, data, actor, NOW)]
+
+
+WORK = (("accept", STAFF, {}), ("start", STAFF, {}), ("complete", STAFF, {"result": "fixed"}))
+CLOSURE = (("inspect", DESK, {"passed": True, "inspector": "owner", "inspector_role": "owner"}),
+           ("review", SUPERVISOR, {}), ("return-visit", DESK, {"method": "phone", "satisfaction": "satisfied"}))
+
+
+def test_a_repair_runs_its_whole_path_to_the_archive():
+    state = given(routed(case()), *WORK, *CLOSURE)
+    assert state.status == "visited"
+    assert kinds(state, "archive", DESK) == ["CaseArchived"]
+    assert given(state, ("archive", DESK, {})).status == "archived"
+
+
+def test_a_dispatch_decision_is_recorded_once():
+    state = routed(case())
+    assert state.status == "dispatched"
+    assert record_routing(state, {"departments": ["engineering"]}, "D-1", failed=False) == []
+
+
+def test_a_failed_inspection_and_a_dissatisfied_visit_send_the_complaint_back_to_work():
+    state = given(routed(case("complaint", "environment"), ("cleaning",)), *WORK)
+    failed = {"passed": False, "inspector": "owner", "inspector_role": "owner"}
+    assert kinds(state, "inspect", DESK, **failed) == ["InspectionRecorded", "CaseReopened"]
+    state = given(state, ("inspect", DESK, failed))
+    assert state.status == "in_progress"
+    state = given(state, ("complete", STAFF, {"result": "again"}), *CLOSURE[:2],
+                  ("return-visit", DESK, {"method": "door", "satisfaction": "dissatisfied"}))
+    assert state.status == "in_progress" and not state.inspection_passed and not state.reviewed
+    with pytest.raises(IllegalTransition):
+        COMMANDS["archive"](state, {}, DESK, NOW)
+    assert given(state, ("complete", STAFF, {"result": "third time"}), *CLOSURE, ("archive", DESK, {})).status \
+        == "archived"
+
+
+def test_desk_cases_are_replied_and_archived():
+    state = given(case("consultation", "fees"), ("reply", DESK, {"answer": "by the 15th"}))
+    assert state.status == "replied"
+    assert given(state, ("archive", DESK, {})).status == "archived"
+
+
+def test_what_the_desk_cannot_answer_goes_to_the_supervisor():
+    state = given(case("help", "other"), ("reply", DESK, {"refer_to_supervisor": True, "reason": "legal question"}))
+    assert state.status == "referred"
+    assert given(state, ("reply", SUPERVISOR, {"answer": "see the lawyer on Tuesday"})).status == "replied"
+
+
+def test_an_emergency_is_worked_not_replied():
+    state = routed(case("help", "medical", priority="urgent"), ("security", "customer_service"))
+    with pytest.raises(IllegalTransition):
+        COMMANDS["reply"](state, {"answer": "x"}, DESK, NOW)
+    state = given(state, *WORK)
+    assert given(state, ("archive", DESK, {})).status == "archived"
+
+
+def test_paid_work_bills_each_completion_and_a_recompletion_supersedes():
+    state = given(routed(case()), ("accept", STAFF, {}), ("start", STAFF, {}))
+    state = evolve(state, "WarrantyDetermined", {"in_warranty": False})
+    lines = [{"item": "trap", "quantity": 2, "unit_price_fen": 3500}]
+    first = COMMANDS["complete"](state, {"result": "done", "charge_lines": lines}, STAFF, NOW)
+    assert [type(p).event_type() for p in first] == ["WorkCompleted", "ChargeableWorkCompleted"]
+    assert first[1].total_fen == 7000 and first[1].supersedes_event_id is None
+    state = given(state, ("complete", STAFF, {"result": "done", "charge_lines": lines}),
+                  ("reopen", DESK, {"reason": "dripping"}))
+    again = COMMANDS["complete"](state, {"result": "done", "charge_lines": lines}, STAFF, NOW)
+    assert again[1].completion_number == 2
+    assert again[1].supersedes_event_id == str(charge_event_id("C-1", 1))
+
+
+@pytest.mark.parametrize("lines, field", [
+    ([{"item": "x", "quantity": 0, "unit_price_fen": 1}], "charge_lines[0].quantity"),
+    ([{"item": "x", "quantity": 1, "unit_price_fen": -5}], "charge_lines[0].unit_price_fen"),
+    ([{"quantity": 1, "unit_price_fen": 5}], "charge_lines[0].item"),
+])
+def test_bad_charge_lines_name_the_field(lines, field):
+    state = evolve(given(routed(case()), ("accept", STAFF, {}), ("start", STAFF, {})),
+                   "WarrantyDetermined", {"in_warranty": False})
+    with pytest.raises(InvalidCommand) as refused:
+        COMMANDS["complete"](state, {"result": "x", "charge_lines": lines}, STAFF, NOW)
+    assert field in [f for f, _ in refused.value.errors]
+
+
+def test_covered_work_is_not_charged():
+    state = evolve(given(routed(case()), ("accept", STAFF, {}), ("start", STAFF, {})),
+                   "WarrantyDetermined", {"in_warranty": True})
+    with pytest.raises(InvalidCommand):
+        COMMANDS["complete"](state, {"result": "x", "charge_lines": [
+            {"item": "x", "quantity": 1, "unit_price_fen": 1}]}, STAFF, NOW)
+
+
+def test_roles_are_enforced():
+    state = given(routed(case()), *WORK, CLOSURE[0])
+    with pytest.raises(NotPermitted):
+        COMMANDS["review"](state, {}, DESK, NOW)
+    violation = given(routed(case("violation", "decoration"), ("estate_manager",)),
+                      ("accept", SUPERVISOR, {}), ("start", SUPERVISOR, {}))
+    with pytest.raises(NotPermitted):
+        COMMANDS["complete"](violation, {"result": "fined", "penalty_fen": 100}, STAFF, NOW)
+    assert kinds(violation, "complete", SUPERVISOR, result="fined", penalty_fen=100) == \
+        ["WorkCompleted", "ViolationPenaltyRecorded"]
+
+
+def test_a_rejection_awaits_a_new_routing():
+    state = given(routed(case()), ("reject", STAFF, {"reason": "not ours"}))
+    assert state.status == "dispatched" and state.departments == ()
+    with pytest.raises(IllegalTransition):
+        COMMANDS["accept"](state, {}, STAFF, NOW)
+    assert routed(state, ("customer_service",), "D-2").departments == ("customer_service",)
+
+
+def test_pause_and_resume_return_to_where_work_was():
+    state = given(routed(case()), ("accept", STAFF, {}), ("pause", STAFF, {"reason": "waiting_on_resident"}))
+    assert state.status == "paused"
+    assert given(state, ("resume", STAFF, {})).status == "accepted"
+
+
+def test_closed_cases_take_no_more_commands():
+    for closing in (("cancel", DESK, {"reason": "withdrawn"}), ("merge", DESK, {"into_case_id": "C-2"})):
+        state = given(routed(case()), closing)
+        for command in COMMANDS:
+            with pytest.raises(IllegalTransition):
+                COMMANDS[command](state, {}, SUPERVISOR, NOW)
