@@ -49,6 +49,7 @@ class CaseIn(BaseModel):
 
 
 class CaseAccepted(BaseModel):
+    model_config = ConfigDict(extra="allow")
     case_id: str
     status: str
     estate_id: str

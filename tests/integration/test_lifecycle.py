@@ -194,3 +194,47 @@ async def _billing_messages(stack, case_id: str, expected: int) -> list[dict]:
         return found
     finally:
         await consumer.stop()
+
+
+async def test_a_second_complaint_from_the_household_on_the_same_matter_is_flagged(intake, analytics, people):
+    body = repair_case(type="complaint", category="noise", title="Karaoke until 2 a.m.", repair=None,
+                       complaint={"origin": "resident"},
+                       reporter={"name": "李先生", "phone": "13900001111", "household_id": f"H-{uuid.uuid4().hex[:6]}"})
+    first = await _walk(intake, analytics, people, body)
+    second = await _walk(intake, analytics, people, {**body, "title": "Karaoke again"})
+    view = await second.view_when("dispatched")
+    assert view["repeat_of"] == first.case_id
+    assert "RepeatComplaintDetected" in [h["event_type"] for h in view["history"]]
+
+
+async def test_a_group_transferred_complaint_reports_progress_for_the_group_register(intake, analytics, people, pool):
+    walk = await _walk(intake, analytics, people, repair_case(
+        type="complaint", category="service", title="Rude guard at the gate", repair=None, channel="group_transfer",
+        complaint={"origin": "group_center", "group_ref": "GRP-2026-1182"}, location={"area": "north gate"}))
+    await walk.do("progress", "supervisor", note="guard interviewed, apology made")
+    async with pool.acquire() as conn:
+        note = await conn.fetchval("SELECT payload FROM events WHERE stream_id = $1 AND event_type = 'ProgressNoted'",
+                                   walk.case_id)
+    assert '"for_group_register": true' in note and '"group_ref": "GRP-2026-1182"' in note
+
+
+async def test_overriding_the_derived_warranty_needs_a_reason(intake, people):
+    body = repair_case(repair={"scope": "in_home", "in_warranty": True})
+    refused = await intake.post("/v1/cases", json=body, headers=people["desk"])
+    assert refused.status_code == 422
+    assert ["body", "repair", "override_reason"] in [e["loc"] for e in refused.json()["detail"]]
+    body["repair"]["override_reason"] = "developer agreed to cover it"
+    assert (await intake.post("/v1/cases", json=body, headers=people["desk"])).status_code == 201
+
+
+async def test_the_openapi_document_shows_every_command_with_an_example(stack):
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        spec = (await client.get(f"{stack.url('intake')}/openapi.json")).json()
+    commands = {path.rsplit("/", 1)[1] for path in spec["paths"] if path.startswith("/v1/cases/{case_id}/")}
+    assert commands == {"reply", "accept", "start", "pause", "resume", "transfer", "reject", "complete", "inspect",
+                        "review", "return-visit", "reopen", "cancel", "merge", "archive", "progress"}
+    for path, item in spec["paths"].items():
+        if path.startswith("/v1/cases/{case_id}/"):
+            assert item["post"]["requestBody"]["content"]["application/json"]["examples"], path
