@@ -238,3 +238,30 @@ async def test_the_openapi_document_shows_every_command_with_an_example(stack):
     for path, item in spec["paths"].items():
         if path.startswith("/v1/cases/{case_id}/"):
             assert item["post"]["requestBody"]["content"]["application/json"]["examples"], path
+
+
+CLOSURE = (("inspect", "desk", {"passed": True, "inspector": "王女士", "inspector_role": "owner"}),
+           ("review", "supervisor", {}), ("return-visit", "desk", {"method": "phone", "satisfaction": "satisfied"}))
+WORK = (("accept", "staff", {}), ("start", "staff", {}), ("complete", "staff", {"result": "done"}))
+
+
+@pytest.mark.parametrize("body, departments, path", [
+    (repair_case(category="leak", title="Bathroom ceiling seeping"), ["engineering"],
+     (*WORK, *CLOSURE, ("archive", "desk", {}))),
+    (repair_case(type="help", category="medical", title="Resident fell on the stairs", repair=None,
+                 help={"serious": False}), ["security", "customer_service"], (*WORK, ("archive", "desk", {}))),
+    (repair_case(type="suggestion", category="greenery", title="More benches by the pond", repair=None,
+                 location={"area": "pond"}), ["customer_service"],
+     (("reply", "desk", {"answer": "passed to the estate manager"}), ("archive", "desk", {}))),
+    (repair_case(type="repair", category="lighting", title="Corridor light out", repair={"scope": "public_area"},
+                 location={"building": "2"}), ["engineering"],
+     (*WORK, *CLOSURE, ("archive", "desk", {}))),
+], ids=["in-home repair", "medical help", "suggestion", "public-area repair"])
+async def test_each_case_type_walks_its_whole_path_to_the_archive(intake, analytics, people, body, departments, path):
+    walk = await _walk(intake, analytics, people, body)
+    view = await walk.view_when("dispatched")
+    assert view["departments"] == departments
+    for command, who, data in path:
+        await walk.do(command, who, **data)
+    view = await walk.view_when("archived")
+    assert view["closed_at"] is not None
