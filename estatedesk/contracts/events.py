@@ -5,7 +5,7 @@ Wire names are the class names and never change; a breaking change gets a new
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -110,6 +110,35 @@ class SlaBreached(Payload):
     breached_at: datetime
 
 
+class SlaWarning(Payload):
+    obligation_id: str
+    rule: str
+    due_at: datetime
+    warned_at: datetime
+
+
+class EscalationRaised(Payload):
+    level: int
+    to_role: str
+    reason: str
+    raised_at: datetime
+    rule: str
+    obligation_id: str | None = None
+
+
+class DailyFeedbackReported(Payload):
+    department: str
+    day: date
+    summary: str = ""
+    reported_by: str
+
+
+class DailyFeedbackMissed(Payload):
+    department: str
+    day: date
+    due_at: datetime
+
+
 class EstateConfigured(Payload):
     name: str
     timezone: str = "Asia/Shanghai"
@@ -137,6 +166,10 @@ _TOPIC_OF: dict[type[Payload], str] = {
     SlaClockStarted: SLA_EVENTS,
     SlaMet: SLA_EVENTS,
     SlaBreached: SLA_EVENTS,
+    SlaWarning: SLA_EVENTS,
+    EscalationRaised: SLA_EVENTS,
+    DailyFeedbackMissed: SLA_EVENTS,
+    DailyFeedbackReported: "",
     EstateConfigured: "",  # estate streams stay in the store; services read them there
     EstatePolicySet: "",
 }

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from estatedesk.clock import Clock
 from estatedesk.contracts import Envelope, encode
-from estatedesk.contracts.events import EstateConfigured
-from estatedesk.eventstore import EventStore
+from estatedesk.contracts.events import DailyFeedbackReported, EstateConfigured
+from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
+from .domain.errors import InvalidCommand
 from .domain.estate import Estate
 
 
@@ -39,3 +42,27 @@ async def load_policy(store: EventStore, estate_id: str) -> dict:
     """The estate's policy in force now ({} while it runs on the defaults)."""
     policy = await store.latest(estate_stream(estate_id), "EstatePolicySet")
     return policy.payload if policy else {}
+
+
+async def report_daily_feedback(store: EventStore, estate_id: str, department: str, day: date | None, summary: str,
+                                *, actor: str, clock: Clock) -> date:
+    """Record a department's daily report in the estate stream; returns the day it covers."""
+    estate = await load_estate(store, estate_id)
+    if estate is None:
+        raise InvalidCommand([("estate_id", f"unknown estate {estate_id}")])
+    now = clock()
+    day = day or now.astimezone(ZoneInfo(estate.timezone)).date()
+    for attempt in range(3):
+        version = len(await store.read_stream(estate_stream(estate_id)))
+        envelope = Envelope(
+            event_id=uuid.uuid4(), event_type="DailyFeedbackReported", case_id=estate_stream(estate_id),
+            estate_id=estate_id, stream_version=version + 1, occurred_at=now, recorded_at=now, producer="intake",
+            correlation_id=f"feedback-{estate_id}-{day}",
+            payload=encode(DailyFeedbackReported(department=department, day=day, summary=summary, reported_by=actor)))
+        try:
+            await store.append(estate_stream(estate_id), version, [envelope])
+            return day
+        except ConcurrencyConflict:
+            if attempt == 2:
+                raise
+    return day

@@ -9,6 +9,7 @@ from estatedesk.contracts import Envelope, encode
 from estatedesk.contracts.events import EstatePolicySet
 from estatedesk.eventstore import EventStore
 from services.dispatch.domain import RuleTableError, parse_rule_table
+from services.sla.domain.sla_policy import validate_block
 
 from .domain.errors import InvalidCommand
 from .estates import estate_stream
@@ -22,6 +23,8 @@ def validate_policy(body: dict[str, Any], version: int) -> None:
             parse_rule_table({**body["dispatch"], "version": version})
         except RuleTableError as exc:
             errors += [(f"dispatch.{path}".rstrip("."), message) for path, message in exc.errors]
+    if body.get("sla") is not None:
+        errors += [(f"sla.{path}".rstrip("."), message) for path, message in validate_block(body["sla"])]
     if errors:
         raise InvalidCommand(errors)
 

@@ -1,21 +1,25 @@
 """The command API: parse, hand to one use case, answer. No rules live here."""
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from estatedesk.contracts.events import EstateConfigured
 from estatedesk.web.security import PrincipalDep, require_estate
 
 from .estates import configure_estate
 from .handlers import Intake
+from .estates import report_daily_feedback
 from .policy import set_policy
 from .schemas import CaseAccepted, CaseIn, EstateIn, PolicyIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
+FEEDBACK_ROLES = frozenset({"department_head", "supervisor", "estate_manager"})
 
 
 def _intake(request: Request) -> Intake:
@@ -60,3 +64,24 @@ async def put_policy(estate_id: str, body: PolicyIn, principal: PrincipalDep, re
     version = await set_policy(intake.store, estate_id, body.model_dump(exclude_none=True),
                                actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "version": version}
+
+
+class DailyFeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"department": "engineering", "summary": "12 orders: 10 done, 2 waiting for parts"}]})
+    department: Literal["customer_service", "engineering", "security", "cleaning", "greening"]
+    day: date | None = Field(None, description="Default: today in the estate's timezone")
+    summary: str = Field("", max_length=5000)
+
+
+@router.post("/estates/{estate_id}/daily-feedback", tags=["estates"], status_code=201)
+async def post_daily_feedback(estate_id: str, body: DailyFeedbackIn, principal: PrincipalDep,
+                              request: Request) -> dict:
+    """A department's report of the day's work orders, due by 17:00 estate time (002 §4.7)."""
+    require_estate(principal, estate_id)
+    if principal.role not in FEEDBACK_ROLES:
+        raise HTTPException(403, "daily feedback is reported by a department head, supervisor or estate manager")
+    intake = _intake(request)
+    day = await report_daily_feedback(intake.store, estate_id, body.department, body.day, body.summary,
+                                      actor=principal.user, clock=intake.clock)
+    return {"estate_id": estate_id, "department": body.department, "day": day.isoformat()}

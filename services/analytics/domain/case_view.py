@@ -120,6 +120,8 @@ _HANDLERS = {
     "WorkCompleted": _completed, "InspectionRecorded": _inspected, "ReturnVisitRecorded": _visited,
     "ChargeableWorkCompleted": _charged, "SlaClockStarted": _clock, "SlaMet": _settled, "SlaBreached": _settled,
     "EscalationRaised": _escalated,
+    "SlaWarning": lambda v, p, e: v.update(deadlines=[{**d, "warned": True} if d["rule"] == p["rule"] else d
+                                                      for d in v["deadlines"]]),
     "RepeatComplaintDetected": lambda v, p, e: v.update(repeat_of=p["earlier_case_id"]),
     "WarrantyDetermined": lambda v, p, e: v.update(in_warranty=p["in_warranty"]),
     "ViolationPenaltyRecorded": lambda v, p, e: v.update(penalty_fen=v["penalty_fen"] + p["amount_fen"]),

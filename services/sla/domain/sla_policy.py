@@ -1,0 +1,155 @@
+"""SLA policies as data (SPEC §3 "Default service rules"): what starts a clock, what meets
+it, its target, its clock, whether waiting on the resident pauses it, when to warn, and
+who is told when it slips. Estates override rules by name through the policy endpoint;
+a case is judged by the version in force when it was received.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from .working_time import WorkingCalendar
+
+EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
+CLOSING = frozenset({"CaseCancelled", "CaseMerged", "CaseArchived"})
+
+
+@dataclass(frozen=True)
+class Escalation:
+    level: int
+    to_role: str
+    after: timedelta = timedelta(0)  # after the breach
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ClockRule:
+    rule: str
+    case_types: frozenset[str]
+    starts_on: frozenset[str]
+    met_by: frozenset[str]
+    target: timedelta
+    clock: str = "24x7"  # or "business_hours"
+    pausable: bool = False
+    warn_at: float | None = 0.8
+    escalations: tuple[Escalation, ...] = ()
+    met_by_department: str | None = None
+    scope: str | None = None
+    origins: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    working_days: int = 0  # target in working days of the estate's calendar, instead of `target`
+    enabled: bool = True
+
+    def applies_to(self, case: dict) -> bool:
+        return (self.enabled and case["type"] in self.case_types
+                and (self.scope is None or (case.get("repair") or {}).get("scope") == self.scope)
+                and (not self.origins or (case.get("complaint") or {}).get("origin", "resident") in self.origins)
+                and (not self.categories or case.get("category") in self.categories))
+
+
+@dataclass(frozen=True)
+class InstantEscalation:
+    """Told at once when an event happens: serious emergencies, repeat complaints."""
+
+    name: str
+    on: str
+    level: int
+    to_role: str
+    reason: str
+    serious_emergency_only: bool = False
+
+
+SUPERVISOR_THEN_UP = (Escalation(1, "supervisor", reason="deadline missed"),
+                      Escalation(2, "estate_manager", timedelta(hours=4), "still open 4 h after the deadline"),
+                      Escalation(3, "general_manager", timedelta(hours=24), "still open a day after the deadline"))
+
+DEFAULT_RULES: tuple[ClockRule, ...] = (
+    ClockRule("engineering_notified", frozenset({"repair"}), frozenset({"CaseReceived"}),
+              frozenset({"CaseDispatched", "CaseRouted"}), timedelta(minutes=5), scope="in_home",
+              met_by_department="engineering", escalations=SUPERVISOR_THEN_UP[:1]),
+    ClockRule("help_replied", frozenset({"help"}), frozenset({"CaseReceived"}),
+              frozenset({"CaseReplied", "CaseAccepted"}), timedelta(minutes=10), escalations=SUPERVISOR_THEN_UP[:1]),
+    ClockRule("complaint_completed", frozenset({"complaint"}), frozenset({"CaseReceived", "CaseReopened"}),
+              frozenset({"WorkCompleted"}), timedelta(hours=24), pausable=True,
+              escalations=(Escalation(1, "supervisor", reason="complaint file card opened (投诉处理档案卡)"),
+                           *SUPERVISOR_THEN_UP[1:])),
+    ClockRule("group_progress_reported", frozenset({"complaint"}), frozenset({"CaseReceived", "ProgressNoted"}),
+              frozenset({"ProgressNoted", "WorkCompleted"}), timedelta(hours=24),
+              origins=frozenset({"group_center", "quality_office"}),
+              escalations=(Escalation(1, "supervisor", reason="progress owed to the group register"),)),
+    ClockRule("return_visit_made", frozenset({"repair", "complaint", "help", "violation"}),
+              frozenset({"WorkCompleted"}), frozenset({"ReturnVisitRecorded"}), timedelta(0), clock="business_hours",
+              working_days=1, escalations=(Escalation(1, "supervisor", reason="return visit overdue"),)),
+)
+DEFAULT_INSTANT: tuple[InstantEscalation, ...] = (
+    InstantEscalation("serious_emergency", "CaseReceived", 1, "estate_manager",
+                      "serious emergency: estate manager told at once", serious_emergency_only=True),
+    InstantEscalation("repeat_complaint", "RepeatComplaintDetected", 2, "general_manager",
+                      "second complaint on the same matter: general manager's mailbox (总经理信箱)"),
+)
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    version: int = 0
+    effective_from: datetime | None = None
+    rules: tuple[ClockRule, ...] = DEFAULT_RULES
+    instant: tuple[InstantEscalation, ...] = DEFAULT_INSTANT
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+
+    def rule(self, name: str) -> ClockRule:
+        return next(r for r in self.rules if r.rule == name)
+
+
+def policy_from(version: int, effective_from: datetime, block: dict[str, Any] | None, timezone: str) -> SlaPolicy:
+    """The defaults overridden by an estate's `sla` policy block, e.g.
+    {"calendar": {"spans": [["08:30", "17:30"]]}, "rules": {"complaint_completed": {"target_minutes": 720,
+     "clock": "business_hours", "warn_at": 0.5, "escalations": [{"to_role": "supervisor", "after_minutes": 0}]}}}."""
+    block = block or {}
+    calendar = WorkingCalendar(timezone=timezone, spans=tuple(tuple(s) for s in
+                                                              (block.get("calendar") or {}).get("spans", [])) or
+                               WorkingCalendar.spans)
+    overrides = block.get("rules") or {}
+    rules = tuple(_override(r, overrides[r.rule]) if r.rule in overrides else r for r in DEFAULT_RULES)
+    return SlaPolicy(version, effective_from, rules, DEFAULT_INSTANT, calendar)
+
+
+def _override(rule: ClockRule, o: dict[str, Any]) -> ClockRule:
+    changes: dict[str, Any] = {}
+    if "target_minutes" in o:
+        changes.update(target=timedelta(minutes=o["target_minutes"]), working_days=0)
+    for key in ("clock", "warn_at", "pausable", "enabled", "working_days"):
+        if key in o:
+            changes[key] = o[key]
+    if "escalations" in o:
+        changes["escalations"] = tuple(Escalation(i + 1, e["to_role"], timedelta(minutes=e.get("after_minutes", 0)),
+                                                  e.get("reason", "")) for i, e in enumerate(o["escalations"]))
+    return replace(rule, **changes)
+
+
+def validate_block(block: Any) -> list[tuple[str, str]]:
+    """Field-level problems of an `sla` policy block (empty when it is usable)."""
+    if not isinstance(block, dict):
+        return [("", "must be an object")]
+    errors = [(k, "unknown field") for k in block if k not in ("calendar", "rules")]
+    known = {r.rule for r in DEFAULT_RULES}
+    for name, o in (block.get("rules") or {}).items():
+        if name not in known:
+            errors.append((f"rules.{name}", f"unknown rule; one of {', '.join(sorted(known))}"))
+            continue
+        if "target_minutes" in o and (not isinstance(o["target_minutes"], int) or o["target_minutes"] < 0):
+            errors.append((f"rules.{name}.target_minutes", "must be a whole number of minutes, not negative"))
+        if o.get("clock", "24x7") not in ("24x7", "business_hours"):
+            errors.append((f"rules.{name}.clock", "must be 24x7 or business_hours"))
+        if "warn_at" in o and o["warn_at"] is not None and not (0 < o["warn_at"] < 1):
+            errors.append((f"rules.{name}.warn_at", "must be between 0 and 1"))
+        for i, e in enumerate(o.get("escalations") or []):
+            if not isinstance(e, dict) or not e.get("to_role"):
+                errors.append((f"rules.{name}.escalations[{i}].to_role", "is required"))
+    for i, span in enumerate((block.get("calendar") or {}).get("spans", [])):
+        try:
+            WorkingCalendar(spans=(tuple(span),)).working_day
+        except (TypeError, ValueError):
+            errors.append((f"calendar.spans[{i}]", "must be [\"HH:MM\", \"HH:MM\"]"))
+    return errors

@@ -1,0 +1,83 @@
+"""Working time of an estate: which hours count on an SLA clock.
+
+Working days follow the official Chinese calendar (public holidays off, adjusted working
+days 调休 on) via `chinese_calendar`; outside the years that package covers, Monday to
+Friday. All arithmetic runs in the estate's own timezone; results are aware datetimes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+MAX_DAYS_AHEAD = 3660  # a deadline further than ten years away is a configuration error
+
+
+@lru_cache(maxsize=8192)
+def is_working_day(day: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # a year the official calendar has not been published for
+        return day.weekday() < 5
+
+
+def _parse(span: tuple[str, str] | tuple[time, time]) -> tuple[time, time]:
+    return tuple(t if isinstance(t, time) else time.fromisoformat(t) for t in span)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    timezone: str = "Asia/Shanghai"
+    spans: tuple = (("08:30", "17:30"),)
+    around_the_clock: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def working_day(self) -> timedelta:
+        """The business time of one working day (what "within 1 working day" adds)."""
+        if self.around_the_clock:
+            return timedelta(days=1)
+        return sum((datetime.combine(date.min, e) - datetime.combine(date.min, s)
+                    for s, e in map(_parse, self.spans)), timedelta())
+
+    def _windows(self, day: date) -> list[tuple[datetime, datetime]]:
+        if not is_working_day(day):
+            return []
+        return [(datetime.combine(day, s, self.zone), datetime.combine(day, e, self.zone))
+                for s, e in map(_parse, self.spans)]
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The moment `duration` of working time after `start`."""
+        if self.around_the_clock or duration <= timedelta(0):
+            return start + max(duration, timedelta(0))
+        local, remaining = start.astimezone(self.zone), duration
+        for offset in range(MAX_DAYS_AHEAD):
+            for opens, closes in self._windows(local.date() + timedelta(days=offset)):
+                begin = max(opens, local)
+                if begin >= closes:
+                    continue
+                if remaining <= closes - begin:
+                    return (begin + remaining).astimezone(start.tzinfo)
+                remaining -= closes - begin
+        raise ValueError(f"no working time within {MAX_DAYS_AHEAD} days of {start}")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time elapsed from `start` to `end` (nothing if end is not after start)."""
+        if end <= start:
+            return timedelta(0)
+        if self.around_the_clock:
+            return end - start
+        local_start, local_end = start.astimezone(self.zone), end.astimezone(self.zone)
+        total, day = timedelta(0), local_start.date()
+        while day <= local_end.date():
+            for opens, closes in self._windows(day):
+                overlap = min(closes, local_end) - max(opens, local_start)
+                total += max(overlap, timedelta(0))
+            day += timedelta(days=1)
+        return total
