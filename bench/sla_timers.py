@@ -6,12 +6,14 @@ during the run, and recovery: what a restarted worker must do before it fires ag
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
 from estatedesk.clock import system_clock
 from estatedesk.eventstore import create_pool
+from services.sla.domain.clocks import Clock, SlaCase, dump
 from services.sla.ticker import run_ticker
 
 from .infra import embedded
@@ -20,34 +22,47 @@ PENDING = 1_000_000
 DUE_DURING_RUN = 20_000
 RUN_SECONDS = 60
 TICK_S = 0.2
+CASE = {"type": "repair", "category": "plumbing", "repair": {"scope": "in_home"}}
 
 
-async def _load(pool, now: datetime) -> None:
-    far = [(f"B-{i}/resolution", f"B-{i}", "E001", "resolution", now, now + timedelta(days=1 + i % 30), "bench")
-           for i in range(PENDING - DUE_DURING_RUN)]
-    soon = [(f"S-{i}/response", f"S-{i}", "E001", "response", now,
-             now + timedelta(seconds=5 + (RUN_SECONDS - 10) * i / DUE_DURING_RUN), "bench")
-            for i in range(DUE_DURING_RUN)]
+def _row(case_id: str, received: datetime) -> tuple:
+    case = {**CASE, "received_at": received.isoformat()}
+    clock = Clock(f"{case_id}/engineering_notified/1", "engineering_notified", received, fired=frozenset({"warning"}))
+    state = dump(SlaCase(case_id, case, (clock,), {"engineering_notified": 1}))
+    return case_id, "E001", json.dumps(state), received + timedelta(minutes=5)
+
+
+async def _copy(pool, rows) -> None:
     async with pool.acquire() as conn:
-        await conn.copy_records_to_table(
-            "sla_obligations", records=far + soon,
-            columns=["obligation_id", "case_id", "estate_id", "rule", "started_at", "due_at", "correlation_id"])
-        await conn.execute("ANALYZE sla_obligations")
+        await conn.copy_records_to_table("sla_cases", records=rows,
+                                         columns=["case_id", "estate_id", "state", "next_due_at"])
+
+
+async def _load(pool) -> None:
+    now = datetime.now(timezone.utc)
+    for start in range(DUE_DURING_RUN, PENDING, 100_000):  # due in the coming month
+        await _copy(pool, [_row(f"B-{i}", now + timedelta(days=1 + i % 30))
+                           for i in range(start, min(start + 100_000, PENDING))])
+    now = datetime.now(timezone.utc)  # due between 5 s and RUN_SECONDS - 5 s after loading
+    await _copy(pool, [_row(f"S-{i}", now - timedelta(minutes=5)
+                            + timedelta(seconds=5 + (RUN_SECONDS - 10) * i / DUE_DURING_RUN))
+                       for i in range(DUE_DURING_RUN)])
+    async with pool.acquire() as conn:
+        await conn.execute("ANALYZE sla_cases")
 
 
 async def run(url: str) -> None:
     pool = await create_pool(url, max_size=4)
     loaded = time.perf_counter()
-    await _load(pool, datetime.now(timezone.utc))
+    await _load(pool)
     print(f"sla timers: {PENDING:,} pending loaded in {time.perf_counter() - loaded:.1f} s")
 
     restarted = time.perf_counter()  # a restarted worker: a new pool and its first look for due timers
     fresh = await create_pool(url, max_size=4)
     async with fresh.acquire() as conn:
-        await conn.fetch("SELECT obligation_id FROM sla_obligations WHERE state = 'open' AND due_at <= now()"
-                         " ORDER BY due_at LIMIT 1000")
+        await conn.fetch("SELECT case_id FROM sla_cases WHERE next_due_at <= now() ORDER BY next_due_at LIMIT 500")
     print(f"sla timers: restart recovery (connect + first due-timer query over {PENDING:,} pending) "
-          f"{(time.perf_counter() - restarted) * 1000:.0f} ms; nothing is loaded into memory")
+          f"{(time.perf_counter() - restarted) * 1000:.0f} ms; no timer is loaded into memory")
     await fresh.close()
 
     stop = asyncio.Event()
@@ -57,10 +72,9 @@ async def run(url: str) -> None:
     await ticker
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT extract(epoch FROM e.recorded_at - o.due_at) AS late FROM sla_obligations o"
-            " JOIN events e ON e.stream_id = o.case_id || '/sla' AND e.event_type = 'SlaBreached'"
-            " WHERE o.case_id LIKE 'S-%'")
-        pending = await conn.fetchval("SELECT count(*) FROM sla_obligations WHERE state = 'open'")
+            "SELECT extract(epoch FROM recorded_at - (payload->>'due_at')::timestamptz) AS late FROM events"
+            " WHERE event_type = 'SlaBreached'")
+        pending = await conn.fetchval("SELECT count(*) FROM sla_cases WHERE next_due_at IS NOT NULL")
     late = sorted(float(r["late"]) for r in rows)
     q = statistics.quantiles(late, n=100)
     print(f"sla timers: fired {len(late):,} of {DUE_DURING_RUN:,} due during the run with {pending:,} pending; "

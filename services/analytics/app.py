@@ -11,11 +11,11 @@ from estatedesk.clock import system_clock
 from estatedesk.config import Settings
 from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
-from estatedesk.eventstore.sweeper import Sweeper
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.web.metrics import instrument_requests
 from estatedesk.web.ops import ops_router
+from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
 from . import freshness, projection
@@ -62,19 +62,13 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.pool = await create_pool(settings.database_url)
-        sweeper = Sweeper(app.state.pool, projection.CONSUMER, catch_up, clock,
-                          grace_s=settings.estatedesk_sweep_grace_s, interval_s=settings.estatedesk_sweep_interval_s)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(sweeper.run(stop)), asyncio.create_task(watch_lag(stop))]
-        await stream_app.start()
+        pool = app.state.pool = await create_pool(settings.database_url)
         try:
-            yield
+            async with background(settings, pool, stream_app, consumer=projection.CONSUMER, catch_up=catch_up,
+                                  clock=clock, loops=(watch_lag,)):
+                yield
         finally:
-            await stream_app.stop()
-            stop.set()
-            await asyncio.gather(*tasks)
-            await app.state.pool.close()
+            await pool.close()
 
     app.router.lifespan_context = lifespan
     app.state.settings = settings

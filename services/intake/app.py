@@ -1,7 +1,6 @@
 """The intake service: the command API plus the outbox relay for case and billing events."""
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -13,12 +12,12 @@ from estatedesk.config import Settings
 from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
-from estatedesk.eventstore.sweeper import Sweeper
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
+from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
 from .domain.errors import IllegalTransition, InvalidCommand, NotPermitted
@@ -45,24 +44,21 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         pool = await create_pool(settings.database_url)
-        publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
-        relay = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
-                            batch_size=settings.estatedesk_relay_batch, on_published=published.inc)
-        watch_relay(backlog, relay)
         intake = app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=system_clock)
-        app.state.relay = relay
-        sweeper = Sweeper(pool, ROUTING_CONSUMER, lambda case_id: catch_up_routing(intake, case_id), system_clock,
-                          grace_s=settings.estatedesk_sweep_grace_s, interval_s=settings.estatedesk_sweep_interval_s)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(sweeper.run(stop))]
-        await stream_app.start()
+
+        def relay(publisher: KafkaPublisher) -> OutboxRelay:
+            outbox = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
+                                 batch_size=settings.estatedesk_relay_batch, on_published=published.inc)
+            watch_relay(backlog, outbox)
+            return outbox
+
         try:
-            yield
+            async with background(settings, pool, stream_app, consumer=ROUTING_CONSUMER,
+                                  catch_up=lambda case_id: catch_up_routing(intake, case_id), clock=system_clock,
+                                  relay=relay) as outbox:
+                app.state.relay = outbox
+                yield
         finally:
-            await stream_app.stop()
-            stop.set()
-            await asyncio.gather(*tasks)
-            await publisher.close()
             await pool.close()
 
     app = FastAPI(title="EstateDesk intake", version="1", lifespan=lifespan,

@@ -12,12 +12,12 @@ from estatedesk.config import Settings
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
 from estatedesk.eventstore.relay import OutboxRelay
-from estatedesk.eventstore.sweeper import Sweeper
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
+from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
 from .handlers import CONSUMER, on_case
@@ -44,25 +44,22 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        state["pool"] = await create_pool(settings.database_url)
-        publisher = KafkaPublisher(settings.kafka_bootstrap_servers)
-        relay = OutboxRelay(settings.database_url, publisher, (SLA_EVENTS,), on_published=published.inc)
-        watch_relay(backlog, relay)
-        sweeper = Sweeper(state["pool"], CONSUMER, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
-                          interval_s=settings.estatedesk_sweep_interval_s)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(
-            run_ticker(state["pool"], clock, settings.estatedesk_sla_tick_s, stop, fired.inc, pending.set)),
-                 asyncio.create_task(sweeper.run(stop))]
-        await stream_app.start()
+        pool = state["pool"] = await create_pool(settings.database_url)
+
+        def relay(publisher: KafkaPublisher) -> OutboxRelay:
+            outbox = OutboxRelay(settings.database_url, publisher, (SLA_EVENTS,), on_published=published.inc)
+            watch_relay(backlog, outbox)
+            return outbox
+
+        async def tick(stop: asyncio.Event) -> None:
+            await run_ticker(pool, clock, settings.estatedesk_sla_tick_s, stop, fired.inc, pending.set)
+
         try:
-            yield
+            async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
+                                  relay=relay, loops=(tick,)):
+                yield
         finally:
-            await stream_app.stop()
-            stop.set()
-            await asyncio.gather(*tasks)
-            await publisher.close()
-            await state["pool"].close()
+            await pool.close()
 
     app = FastAPI(title="EstateDesk SLA", version="1", lifespan=lifespan)
     app.state.settings = settings

@@ -1,0 +1,41 @@
+"""What runs beside a service's HTTP API: its faust consumer, the store sweep that backs it
+up, its outbox relay, and any service-specific loop — started and stopped together."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import faust
+
+from estatedesk.clock import Clock
+from estatedesk.config import Settings
+from estatedesk.eventstore.relay import OutboxRelay
+from estatedesk.eventstore.sweeper import Sweeper
+from estatedesk.messaging.kafka import KafkaPublisher
+
+Loop = Callable[[asyncio.Event], Awaitable[None]]
+
+
+@asynccontextmanager
+async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.App, *, consumer: str,
+                     catch_up: Callable[[str], Awaitable[object]], clock: Clock,
+                     relay: Callable[[KafkaPublisher], OutboxRelay] | None = None,
+                     loops: tuple[Loop, ...] = ()) -> AsyncIterator[OutboxRelay | None]:
+    publisher = KafkaPublisher(settings.kafka_bootstrap_servers) if relay else None
+    outbox = relay(publisher) if relay else None
+    sweeper = Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
+                      interval_s=settings.estatedesk_sweep_interval_s)
+    stop = asyncio.Event()
+    runs = [sweeper.run, *loops, *([outbox.run] if outbox else [])]
+    tasks = [asyncio.create_task(run(stop)) for run in runs]
+    await stream_app.start()
+    try:
+        yield outbox
+    finally:
+        await stream_app.stop()
+        stop.set()
+        await asyncio.gather(*tasks)
+        if publisher:
+            await publisher.close()
