@@ -16,6 +16,7 @@ import importlib.util
 import io
 import json
 import os
+from contextlib import contextmanager
 import pkgutil
 import re
 import shlex
@@ -26,7 +27,6 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx
@@ -92,9 +92,22 @@ def unknown_variables(env: Mapping[str, Any]) -> set[str]:
     return set(env) - SETTINGS_VARS
 
 
+@contextmanager
+def exact_environment(env: Mapping[str, Any]):
+    """Run with exactly these environment variables, then restore the real ones."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update({k: str(v) for k, v in env.items()})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def settings_from(env: Mapping[str, Any]) -> Settings:
     """The `Settings` a process sees with exactly this environment."""
-    with mock.patch.dict(os.environ, {k: str(v) for k, v in env.items()}, clear=True):
+    with exact_environment(env):
         return Settings()
 
 
@@ -453,7 +466,7 @@ def exported_metrics() -> frozenset[str]:
     names = set()
     for service in SERVICES:
         factory = importlib.import_module(f"services.{service}.app").create_app
-        with mock.patch.dict(os.environ, {}, clear=True):
+        with exact_environment({}):
             app = factory(Settings())
         body = asyncio.run(_get(app, "/metrics"))
         names |= {s.name for family in text_string_to_metric_families(body) for s in family.samples}
