@@ -70,20 +70,20 @@ class Intake:
                            idempotency_key: str | None) -> tuple[int, dict]:
         """Record a new case; (201, case) or the first answer to a repeated key."""
         key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
-        estate = await load_estate(self.store, body["estate_id"])
-        if estate is None:
-            raise InvalidCommand([("estate_id", f"unknown estate {body['estate_id']}")])
-        now = self.clock()
-        fact = receive(_new_case(body), estate, now)
-        policy = await load_policy(self.store, estate.estate_id)
-        case_id = f"C-{uuid.uuid4().hex[:16].upper()}"
-        reporter = body.get("reporter") or {}
 
         async def write(conn: asyncpg.Connection) -> dict:
+            estate = await load_estate(self.store, body["estate_id"])
+            if estate is None:
+                raise InvalidCommand([("estate_id", f"unknown estate {body['estate_id']}")])
+            now = self.clock()
+            fact = receive(_new_case(body), estate, now)
+            policy = await load_policy(self.store, estate.estate_id)
+            case_id = f"C-{uuid.uuid4().hex[:16].upper()}"
             extra = await extra_facts_at_intake(conn, body, fact, estate, policy, now)
             envelopes = envelopes_for(case_id, estate.estate_id, 0, [fact, *extra], now,
                                       correlation_id=idempotency_key or case_id, occurred_at=fact.received_at)
             position = await self.store.append(case_id, 0, envelopes, conn=conn)
+            reporter = body.get("reporter") or {}
             await conn.execute(
                 "INSERT INTO reporter_contacts (case_id, name, phone, household_id) VALUES ($1, $2, $3, $4)",
                 case_id, reporter.get("name"), reporter.get("phone"), reporter.get("household_id"))
