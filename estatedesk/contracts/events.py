@@ -139,6 +139,14 @@ class DailyFeedbackMissed(Payload):
     due_at: datetime
 
 
+class PersonalDataErased(Payload):
+    """A resident's name and phone were erased on request (PIPL); the history stays."""
+
+    household_id: str
+    cases: int
+    requested_by: str
+
+
 class EstateConfigured(Payload):
     name: str
     timezone: str = "Asia/Shanghai"
@@ -170,6 +178,7 @@ _TOPIC_OF: dict[type[Payload], str] = {
     EscalationRaised: SLA_EVENTS,
     DailyFeedbackMissed: SLA_EVENTS,
     DailyFeedbackReported: "",
+    PersonalDataErased: "",
     EstateConfigured: "",  # estate streams stay in the store; services read them there
     EstatePolicySet: "",
 }

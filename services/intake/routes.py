@@ -13,6 +13,7 @@ from estatedesk.web.security import PrincipalDep, require_estate
 
 from .estates import configure_estate
 from .handlers import Intake
+from .erasure import erase_household
 from .estates import report_daily_feedback
 from .policy import set_policy
 from .schemas import CaseAccepted, CaseIn, EstateIn, PolicyIn
@@ -85,3 +86,16 @@ async def post_daily_feedback(estate_id: str, body: DailyFeedbackIn, principal: 
     day = await report_daily_feedback(intake.store, estate_id, body.department, body.day, body.summary,
                                       actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "department": body.department, "day": day.isoformat()}
+
+
+@router.post("/estates/{estate_id}/households/{household_id}/erase-personal-data", tags=["estates"])
+async def erase_personal_data(estate_id: str, household_id: str, principal: PrincipalDep, request: Request) -> dict:
+    """Erase a household's names and phones from every case of the estate (PIPL); the case
+    history, statistics and bills stay intact."""
+    require_estate(principal, estate_id)
+    if principal.role not in ESTATE_ADMINS:
+        raise HTTPException(403, "only an estate manager or group admin may erase personal data")
+    intake = _intake(request)
+    cases = await erase_household(intake.store, intake.pool, estate_id, household_id, actor=principal.user,
+                                  clock=intake.clock)
+    return {"estate_id": estate_id, "household_id": household_id, "cases_erased": cases}

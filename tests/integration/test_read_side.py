@@ -36,3 +36,18 @@ async def test_readiness_and_metrics_report_projection_lag(stack, analytics):
     metrics = (await analytics.get("/metrics")).text
     assert 'estatedesk_projection_lag_seconds{projection="analytics.case_views"}' in metrics
     assert "estatedesk_request_seconds_bucket" in metrics
+
+
+async def test_erasing_a_household_removes_name_and_phone_but_keeps_the_case(stack, intake, analytics, pool):
+    household = "H-ERASE-1"
+    created = (await intake.post("/v1/cases", json=repair_case(
+        reporter={"name": "赵先生", "phone": "13700001234", "household_id": household}))).json()
+    manager = token_for(stack, role="estate_manager", estates=("E001",), user="e001-manager-wei")
+    erased = await intake.post(f"/v1/estates/E001/households/{household}/erase-personal-data", headers=manager)
+    assert erased.status_code == 200 and erased.json()["cases_erased"] == 1
+    view = (await analytics.get(f"/v1/cases/{created['case_id']}", params={"min_position": created["position"]})).json()
+    assert "name" not in view["reporter"] and "phone" not in view["reporter"]
+    assert view["case_id"] == created["case_id"] and view["history"]
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval("SELECT count(*) FROM events WHERE payload::text LIKE '%13700001234%'")
+    assert stored == 0  # the full number never entered the event store
