@@ -8,9 +8,11 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import faust
+from prometheus_client import CollectorRegistry, Gauge
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
+from estatedesk.eventstore.lag import consumer_lag
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.eventstore.sweeper import Sweeper
 from estatedesk.messaging.kafka import KafkaPublisher
@@ -22,13 +24,16 @@ Loop = Callable[[asyncio.Event], Awaitable[None]]
 async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.App, *, consumer: str,
                      catch_up: Callable[[str], Awaitable[object]], clock: Clock,
                      relay: Callable[[KafkaPublisher], OutboxRelay] | None = None,
-                     loops: tuple[Loop, ...] = ()) -> AsyncIterator[OutboxRelay | None]:
+                     loops: tuple[Loop, ...] = (), registry: CollectorRegistry | None = None,
+                     ) -> AsyncIterator[OutboxRelay | None]:
     publisher = KafkaPublisher(settings.kafka_bootstrap_servers) if relay else None
     outbox = relay(publisher) if relay else None
     sweeper = Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
                       interval_s=settings.estatedesk_sweep_interval_s)
     stop = asyncio.Event()
     runs = [sweeper.run, *loops, *([outbox.run] if outbox else [])]
+    if registry is not None:
+        runs.append(_lag_watch(pool, consumer, clock, registry))
     tasks = [asyncio.create_task(run(stop)) for run in runs]
     await stream_app.start()
     try:
@@ -39,3 +44,25 @@ async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.A
         await asyncio.gather(*tasks)
         if publisher:
             await publisher.close()
+
+
+def _lag_watch(pool: asyncpg.Pool, consumer: str, clock: Clock, registry: CollectorRegistry) -> Loop:
+    events = Gauge("estatedesk_consumer_lag_events", "Stored events this consumer has not applied", ["consumer"],
+                   registry=registry).labels(consumer)
+    seconds = Gauge("estatedesk_consumer_lag_seconds", "Age of the oldest stored event not yet applied",
+                    ["consumer"], registry=registry).labels(consumer)
+
+    async def watch(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                n, age = await consumer_lag(pool, consumer, clock())
+                events.set(n)
+                seconds.set(age)
+            except Exception:  # metrics must never take the service down
+                pass
+            try:
+                await asyncio.wait_for(stop.wait(), 5.0)
+            except asyncio.TimeoutError:
+                pass
+
+    return watch

@@ -54,7 +54,7 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
-                                  relay=relay):
+                                  relay=relay, registry=registry):
                 yield
         finally:
             await pool.close()

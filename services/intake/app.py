@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             async with background(settings, pool, stream_app, consumer=ROUTING_CONSUMER,
                                   catch_up=lambda case_id: catch_up_routing(intake, case_id), clock=system_clock,
-                                  relay=relay) as outbox:
+                                  relay=relay, registry=registry) as outbox:
                 app.state.relay = outbox
                 yield
         finally:

@@ -56,7 +56,7 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
 
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
-                                  relay=relay, loops=(tick,)):
+                                  relay=relay, loops=(tick,), registry=registry):
                 yield
         finally:
             await pool.close()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.conftest import token_for
-from tests.support import repair_case
+from tests.support import eventually, repair_case
 
 
 async def test_min_position_reads_the_write_just_made(intake, analytics):
@@ -51,3 +51,14 @@ async def test_erasing_a_household_removes_name_and_phone_but_keeps_the_case(sta
     async with pool.acquire() as conn:
         stored = await conn.fetchval("SELECT count(*) FROM events WHERE payload::text LIKE '%13700001234%'")
     assert stored == 0  # the full number never entered the event store
+
+
+async def test_every_consumer_reports_its_lag(stack):
+    import httpx
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        for service, consumer in (("intake", "intake.routing"), ("dispatch", "dispatch"), ("sla", "sla")):
+            async def exported():
+                text = (await client.get(f"{stack.url(service)}/metrics")).text
+                return f'estatedesk_consumer_lag_events{{consumer="{consumer}"}}' in text
+            await eventually(exported, what=f"{service} consumer lag metric")
