@@ -80,6 +80,27 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.eventstore import create_pool
+    from estatedesk.messaging.dead_letters import requeue, summary
+
+    if not settings.database_url:
+        print("estatedesk dead-letters: set DATABASE_URL", file=sys.stderr)
+        return 2
+
+    async def run() -> list[str]:
+        pool = await create_pool(settings.database_url)
+        try:
+            if args.requeue:
+                return [f"requeued {await requeue(pool)} message(s); undecodable ones stay for inspection"]
+            return [f"{r['consumer']:<24} {r['count']:>6}  {r['error']}" for r in await summary(pool)] or ["none"]
+        finally:
+            await pool.close()
+
+    print("\n".join(asyncio.run(run())))
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
     from estatedesk.demo import seed_demo
@@ -148,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
     sub.add_parser("topics", help="create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)")
     sub.add_parser("catalogue", help="print the event catalogue as JSON Schema")
+    dead = sub.add_parser("dead-letters", help="list messages consumers set aside, or requeue them")
+    dead.add_argument("--requeue", action="store_true", help="publish them again once the cause is fixed")
     replay = sub.add_parser("replay", help="replay the event store into the projections or into Kafka")
     target = replay.add_mutually_exclusive_group(required=True)
     target.add_argument("--projections", action="store_true", help="rebuild every projection from the store")
@@ -156,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
-               "catalogue": cmd_catalogue, "replay": cmd_replay}[args.command]
+               "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters}[args.command]
     return handler(args, settings)
 
 

@@ -166,3 +166,30 @@ async def test_a_poison_message_is_set_aside_and_the_cases_behind_it_flow_on(sta
             rows = await conn.fetch("SELECT consumer FROM dead_letters WHERE event_id = $1", str(poison_id))
         return {r["consumer"] for r in rows} >= {"dispatch", "sla", "analytics.case_views"}
     await eventually(dead_lettered, what="poison message dead-lettered by every consumer")
+
+
+async def test_operators_list_dead_letters_and_requeue_the_ones_a_consumer_can_apply(stack, intake, pool):
+    import os
+    import subprocess
+    import sys
+
+    case_id = (await intake.post("/v1/cases", json=repair_case(title="Set aside by a bug"))).json()["case_id"]
+    [stored] = (await EventStore(pool).read_stream(case_id))[:1]
+    async with pool.acquire() as conn:
+        await conn.execute("INSERT INTO dead_letters (consumer, event_id, event_type, error, message)"
+                           " VALUES ('analytics.case_views', $1, 'CaseReceived', 'a bug, since fixed', $2)",
+                           str(stored.event_id), stored.to_bytes())
+
+    def cli(*args):
+        env = {**os.environ, "DATABASE_URL": stack.settings.database_url}
+        return subprocess.run([sys.executable, "-m", "estatedesk.cli", "dead-letters", *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    listed = await asyncio.to_thread(cli)
+    assert listed.returncode == 0 and "a bug, since fixed" in listed.stdout, listed.stderr
+    requeued = await asyncio.to_thread(cli, "--requeue")
+    assert requeued.returncode == 0 and "requeued" in requeued.stdout, requeued.stderr
+    async with pool.acquire() as conn:
+        left = await conn.fetch("SELECT event_id FROM dead_letters")
+    assert str(stored.event_id) not in {r["event_id"] for r in left}
+    assert len(left) > 0  # the poison messages that were never stored stay for inspection
