@@ -19,6 +19,7 @@ from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
 from . import freshness, projection
+from .report_routes import router as report_router
 from .routes import router
 
 
@@ -82,4 +83,5 @@ def create_app(settings: Settings, clock=system_clock) -> FastAPI:
     app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app),
                                              "projection": projection_lag}))
     app.include_router(router)
+    app.include_router(report_router)
     return app

@@ -1,0 +1,69 @@
+"""Monthly statistics, their export, the live dashboard and the handover list (SPEC §5)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from estatedesk.web.security import PrincipalDep
+
+from . import boards, export, stats
+
+router = APIRouter(prefix="/v1", tags=["statistics and boards"])
+MonthParam = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-10"])
+
+
+def _scope(principal, estate_id: str | None) -> str | None:
+    if estate_id is None and not principal.may_act_on("*"):
+        if len(principal.estates) != 1:
+            raise HTTPException(403, "group-wide figures are for group roles; name one of your estates")
+        return principal.estates[0]
+    if estate_id is not None and not principal.may_act_on(estate_id):
+        raise HTTPException(403, f"your token does not cover estate {estate_id}")
+    return estate_id
+
+
+async def _report(request: Request, principal, month: str, estate_id: str | None) -> dict:
+    return await stats.monthly(request.app.state.pool, month, _scope(principal, estate_id))
+
+
+@router.get("/stats/monthly")
+async def monthly(principal: PrincipalDep, request: Request, month: str = MonthParam,
+                  estate_id: str | None = None) -> dict:
+    """Every monthly figure of 003 §4.10 for one estate, or group-wide without `estate_id`."""
+    return await _report(request, principal, month, estate_id)
+
+
+@router.get("/stats/monthly.csv")
+async def monthly_csv(principal: PrincipalDep, request: Request, month: str = MonthParam,
+                      estate_id: str | None = None) -> Response:
+    """The monthly report as CSV (UTF-8 with BOM), headers in Chinese and English."""
+    report = await _report(request, principal, month, estate_id)
+    return Response(export.to_csv(report), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="estatedesk-{estate_id or "group"}-{month}.csv"'})
+
+
+@router.get("/stats/monthly.xlsx")
+async def monthly_xlsx(principal: PrincipalDep, request: Request, month: str = MonthParam,
+                       estate_id: str | None = None) -> Response:
+    """The monthly report as an Excel workbook."""
+    report = await _report(request, principal, month, estate_id)
+    return Response(export.to_xlsx(report),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="estatedesk-{estate_id or "group"}-{month}.xlsx"'})
+
+
+@router.get("/dashboard")
+async def dashboard(principal: PrincipalDep, request: Request, estate_id: str | None = None) -> dict:
+    """Open cases by state and department, cases within 30 minutes of a deadline, today's breaches."""
+    now = datetime.now(timezone.utc)
+    day_start = now.astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=0, minute=0, second=0, microsecond=0)
+    return await boards.dashboard(request.app.state.pool, _scope(principal, estate_id), now, day_start)
+
+
+@router.get("/handover")
+async def handover(principal: PrincipalDep, request: Request, estate_id: str | None = None) -> dict:
+    """Every open item for the next shift, oldest first (002 §4.6)."""
+    return await boards.handover(request.app.state.pool, _scope(principal, estate_id))
