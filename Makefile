@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.relay
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.sla_timers
+	$(BIN)/python -m bench.projection
 
 clean:
 	rm -rf $(VENV) .estatedesk .pytest_cache

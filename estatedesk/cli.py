@@ -101,6 +101,31 @@ def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.eventstore import create_pool
+    from estatedesk.traffic import generate
+
+    if not settings.database_url:
+        print("estatedesk simulate: set DATABASE_URL", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        pool = await create_pool(settings.database_url)
+        try:
+            return await generate(pool, estates=args.estates, cases=args.cases, month=args.month, seed=args.seed)
+        finally:
+            await pool.close()
+
+    try:
+        events = asyncio.run(run())
+    except ValueError as exc:
+        print(f"estatedesk simulate: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {events} events; the analytics service projects them within seconds "
+          "(or run `estatedesk replay --projections`)")
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
     from estatedesk.demo import seed_demo
@@ -169,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
     sub.add_parser("topics", help="create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)")
     sub.add_parser("catalogue", help="print the event catalogue as JSON Schema")
+    simulate = sub.add_parser("simulate", help="write a realistic month of cases for many estates (history)")
+    simulate.add_argument("--estates", type=int, default=20)
+    simulate.add_argument("--cases", type=int, default=50_000)
+    simulate.add_argument("--month", required=True, help="YYYY-MM")
+    simulate.add_argument("--seed", type=int, default=7)
     dead = sub.add_parser("dead-letters", help="list messages consumers set aside, or requeue them")
     dead.add_argument("--requeue", action="store_true", help="publish them again once the cause is fixed")
     replay = sub.add_parser("replay", help="replay the event store into the projections or into Kafka")
@@ -179,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
-               "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters}[args.command]
+               "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate}[args.command]
     return handler(args, settings)
 
 
