@@ -18,8 +18,8 @@ def estate_stream(estate_id: str) -> str:
     return f"estate-{estate_id}"
 
 
-async def load_estate(store: EventStore, estate_id: str) -> Estate | None:
-    configured = await store.latest(estate_stream(estate_id), "EstateConfigured")
+async def load_estate(store: EventStore, estate_id: str, conn=None) -> Estate | None:
+    configured = await store.latest(estate_stream(estate_id), "EstateConfigured", conn=conn)
     return Estate.from_configured(estate_id, configured.payload) if configured else None
 
 
@@ -38,9 +38,9 @@ async def configure_estate(store: EventStore, estate_id: str, config: EstateConf
     return version
 
 
-async def load_policy(store: EventStore, estate_id: str) -> dict:
+async def load_policy(store: EventStore, estate_id: str, conn=None) -> dict:
     """The estate's policy in force now ({} while it runs on the defaults)."""
-    policy = await store.latest(estate_stream(estate_id), "EstatePolicySet")
+    policy = await store.latest(estate_stream(estate_id), "EstatePolicySet", conn=conn)
     return policy.payload if policy else {}
 
 

@@ -72,12 +72,14 @@ class Intake:
         key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
 
         async def write(conn: asyncpg.Connection) -> dict:
-            estate = await load_estate(self.store, body["estate_id"])
+            # reads go through the transaction's connection: a second one per request
+            # would exhaust the pool under load and deadlock
+            estate = await load_estate(self.store, body["estate_id"], conn)
             if estate is None:
                 raise InvalidCommand([("estate_id", f"unknown estate {body['estate_id']}")])
             now = self.clock()
             fact = receive(_new_case(body), estate, now)
-            policy = await load_policy(self.store, estate.estate_id)
+            policy = await load_policy(self.store, estate.estate_id, conn)
             case_id = f"C-{uuid.uuid4().hex[:16].upper()}"
             extra = await extra_facts_at_intake(conn, body, fact, estate, policy, now)
             envelopes = envelopes_for(case_id, estate.estate_id, 0, [fact, *extra], now,
