@@ -4,7 +4,8 @@ from __future__ import annotations
 from estatedesk.contracts.events import EstateConfigured
 
 
-def _estate(name: str, prefix: str, buildings: int) -> EstateConfigured:
+def staffed_estate(name: str, prefix: str, buildings: int) -> EstateConfigured:
+    """An estate with buildings handed over in mid-2022, two grids with butlers and staff everywhere."""
     return EstateConfigured(
         name=name,
         timezone="Asia/Shanghai",
@@ -32,8 +33,8 @@ def _estate(name: str, prefix: str, buildings: int) -> EstateConfigured:
 
 
 DEMO_ESTATES: dict[str, EstateConfigured] = {
-    "E001": _estate("Riverside Garden 滨江花园", "E001", 6),
-    "E002": _estate("Lakeview Court 湖景苑", "E002", 4),
+    "E001": staffed_estate("Riverside Garden 滨江花园", "E001", 6),
+    "E002": staffed_estate("Lakeview Court 湖景苑", "E002", 4),
 }
 
 

@@ -20,7 +20,7 @@ import asyncpg
 from tqdm import tqdm
 
 from estatedesk.contracts import derived_event_id
-from estatedesk.demo import _estate
+from estatedesk.demo import staffed_estate
 from estatedesk.eventstore.store import _APPEND_LOCK
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -199,7 +199,7 @@ async def generate(pool: asyncpg.Pool, *, estates: int, cases: int, month: str, 
 async def _configure(pool: asyncpg.Pool, estate_ids: list[str], at: datetime) -> None:
     rows = []
     for estate_id in estate_ids:
-        payload = _estate(f"Estate {estate_id}", estate_id, 6).model_dump(mode="json")
+        payload = staffed_estate(f"Estate {estate_id}", estate_id, 6).model_dump(mode="json")
         stream = f"estate-{estate_id}"
         async with pool.acquire() as conn:
             if await conn.fetchval("SELECT 1 FROM events WHERE stream_id = $1", stream):
