@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     )
     estatedesk_sweep_interval_s: float = Field(2.0, description="How often each consumer sweeps the store.")
     estatedesk_sla_tick_s: float = Field(0.2, description="How often the SLA service looks for due timers.")
+    estatedesk_clock_offset_s: float = Field(
+        0.0, description="Seconds the services' clock runs ahead of (or, negative, behind) the machine's;"
+                         " 0 in production, set by the test stack to run at a chosen time."
+    )
+
+    def clock(self):
+        from estatedesk.clock import shifted_clock
+
+        return shifted_clock(self.estatedesk_clock_offset_s)
 
     def service_port(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
