@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.sla_timers
 	$(BIN)/python -m bench.projection
+	$(BIN)/python -m bench.queues
 
 clean:
 	rm -rf $(VENV) .estatedesk .pytest_cache

@@ -13,7 +13,7 @@ decision it repeats was applied already.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from estatedesk.contracts.envelope import derived_event_id
@@ -49,7 +49,6 @@ class CaseState:
     visited: bool = False
     paused_from: str | None = None
     pause_reason: str | None = None
-    received: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_closed(self) -> bool:
@@ -60,7 +59,7 @@ class CaseState:
         return (self.type == "repair" and self.in_warranty is False) or self.paid_help
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _FIELDS}
         return {**data, "departments": list(self.departments), "routings": sorted(self.routings)}
 
     @classmethod
@@ -68,11 +67,14 @@ class CaseState:
         return cls(**{**data, "departments": tuple(data["departments"]), "routings": frozenset(data["routings"])})
 
 
+_FIELDS = tuple(f.name for f in fields(CaseState))
+
+
 def started(case_id: str, estate_id: str, received: dict[str, Any]) -> CaseState:
     complaint = received.get("complaint") or {}
     return CaseState(
         case_id=case_id, estate_id=estate_id, type=received["type"], category=received.get("category"),
-        version=1, priority=received.get("priority", "normal"), received=received,
+        version=1, priority=received.get("priority", "normal"),
         paid_help=bool((received.get("help") or {}).get("paid")), group_ref=complaint.get("group_ref"),
     )
 
@@ -89,51 +91,54 @@ def evolve(state: CaseState, event_type: str, payload: dict[str, Any], *, event_
            own_stream: bool = True) -> CaseState:
     """The state after one stored event of the case. `own_stream` is False for the events of
     dispatch's and SLA's streams, which do not advance the case's version."""
+    changes = _changes(state, event_type, payload, event_id)
     if own_stream:
-        state = replace(state, version=state.version + 1)
+        changes["version"] = state.version + 1
+    return replace(state, **changes) if changes else state
+
+
+def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_id: str | None) -> dict[str, Any]:
     if event_type in DISPATCH_DECISIONS:
         return _routed(state, event_type, payload, str(event_id))
     if event_type == LEGACY_ROUTING_ECHO:
-        if payload["dispatch_event_id"] in state.routings:
-            return state
         kind = "DispatchFailed" if payload.get("dispatch_failed") else "CaseDispatched"
         return _routed(state, kind, payload, payload["dispatch_event_id"])
-    if event_type in _STATUS_AFTER:
-        state = replace(state, status=_STATUS_AFTER[event_type])
     if event_type in ("CaseTransferred", "CaseRejected"):
-        return replace(state, status="dispatched", departments=(), assignee=None)
+        return {"status": "dispatched", "departments": (), "assignee": None}
     if event_type == "WorkPaused":
-        return replace(state, status="paused", paused_from=state.status, pause_reason=payload.get("reason"))
+        return {"status": "paused", "paused_from": state.status, "pause_reason": payload.get("reason")}
     if event_type == "WorkResumed":
-        return replace(state, status=state.paused_from or "in_progress", paused_from=None, pause_reason=None)
+        return {"status": state.paused_from or "in_progress", "paused_from": None, "pause_reason": None}
     if event_type == "WorkCompleted":
-        return replace(state, completions=payload["completion_number"], inspection_passed=False,
-                       reviewed=False, visited=False)
+        return {"status": "completed", "completions": payload["completion_number"], "inspection_passed": False,
+                "reviewed": False, "visited": False}
     if event_type == "ChargeableWorkCompleted":
-        return replace(state, last_charge_event_id=str(charge_event_id(state.case_id, payload["completion_number"])))
-    if event_type == "InspectionRecorded" and payload["passed"]:
-        return replace(state, status="inspected", inspection_passed=True)
+        return {"last_charge_event_id": str(charge_event_id(state.case_id, payload["completion_number"]))}
+    if event_type == "InspectionRecorded":
+        return {"status": "inspected", "inspection_passed": True} if payload["passed"] else {}
     if event_type == "SupervisorReviewed":
-        return replace(state, reviewed=True)
-    if event_type == "ReturnVisitRecorded" and payload["satisfaction"] != "dissatisfied":
-        return replace(state, status="visited", visited=True)
+        return {"status": "reviewed", "reviewed": True}
+    if event_type == "ReturnVisitRecorded":
+        return {"status": "visited", "visited": True} if payload["satisfaction"] != "dissatisfied" else {}
     if event_type == "CaseReopened":  # back to work: every closure step is owed again
-        return replace(state, status="in_progress", inspection_passed=False, reviewed=False, visited=False,
-                       paused_from=None, pause_reason=None)
+        return {"status": "in_progress", "inspection_passed": False, "reviewed": False, "visited": False,
+                "paused_from": None, "pause_reason": None}
     if event_type == "WarrantyDetermined":
-        return replace(state, in_warranty=payload["in_warranty"])
-    return state
+        return {"in_warranty": payload["in_warranty"]}
+    if event_type in _STATUS_AFTER:
+        return {"status": _STATUS_AFTER[event_type]}
+    return {}
 
 
-def _routed(state: CaseState, kind: str, payload: dict[str, Any], decision_id: str) -> CaseState:
+def _routed(state: CaseState, kind: str, payload: dict[str, Any], decision_id: str) -> dict[str, Any]:
     if decision_id in state.routings or state.is_closed:
-        return state
+        return {}
     departments = tuple(payload.get("departments") or ()) if kind == "CaseDispatched" else ()
-    routed = replace(state, departments=departments or FAILED_DISPATCH_DEPARTMENTS,
-                     coordinator=payload.get("coordinator"), assignee=payload.get("assignee"),
-                     priority=payload.get("priority", state.priority), routings=state.routings | {decision_id})
+    routed = {"departments": departments or FAILED_DISPATCH_DEPARTMENTS, "coordinator": payload.get("coordinator"),
+              "assignee": payload.get("assignee"), "priority": payload.get("priority", state.priority),
+              "routings": state.routings | {decision_id}}
     if state.status in ("received", "dispatched", "referred"):
-        return replace(routed, status="dispatched")
+        routed["status"] = "dispatched"
     return routed
 
 

@@ -5,7 +5,8 @@ Definitions, so that every figure can be checked by hand:
 - response time: received → first reply, acceptance or referral; resolution time: received →
   last completion, or → archive for cases closed without work (desk replies);
 - median and p90 are nearest-rank percentiles, in seconds;
-- SLA compliance per rule: deadlines met on time / deadlines settled (met or breached);
+- SLA compliance per rule: clock instances met on time / instances settled (met or breached); an
+  instance that breached counts as breached whatever came after it (pause, resume, reopening);
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction is the
   last visit of each case;
 - paid work: the effective bills (a recompletion's bill replaces the earlier one).
