@@ -37,7 +37,7 @@ async def run(url: str) -> None:
     print(f"projection: live path {live_events / live:,.0f} events/s ({LIVE_CASES:,} cases, one at a time)")
 
     started = time.perf_counter()
-    await rebuild_projection(pool, projection.CONSUMER, projection.apply_events, projection.forget, progress=False)
+    await rebuild_projection(pool, projection.CONSUMER, projection.rebuild_cases, projection.forget, progress=False)
     replay = time.perf_counter() - started
     print(f"projection: replay of {events:,} events in {replay:.1f} s = {events / replay:,.0f} events/s")
     await pool.close()

@@ -29,7 +29,7 @@ STATUSES = ["received", "dispatched", "accepted", "in_progress", "paused", "comp
             "visited", "archived", "archived", "archived", "cancelled"]
 DEPARTMENTS = ["engineering", "customer_service", "security", "cleaning", "greening"]
 COLUMNS = ["case_id", "estate_id", "type", "status", "departments", "breached", "received_at", "view", "updated_at",
-           "assignee", "coordinator", "household_id", "next_due_at", "search_grams"]
+           "assignee", "coordinator", "household_id", "next_due_at"]
 RUNS = 5
 
 
@@ -45,8 +45,8 @@ def _row(rng: random.Random, n: int, start: datetime) -> tuple:
     return (f"C-{n:09d}", estate, rng.choice(["repair", "complaint", "help", "consultation"]), status,
             [rng.choice(DEPARTMENTS)], rng.random() < 0.08, received, json.dumps(view, ensure_ascii=False), received,
             f"{estate.lower()}-staff-{rng.randrange(40)}", f"{estate.lower()}-butler-{rng.randrange(4)}",
-            f"H-{estate}-{rng.randrange(4000)}", None if closed else received + timedelta(hours=rng.randrange(1, 72)),
-            grams(f"{title} {description}"))
+            f"H-{estate}-{rng.randrange(4000)}", None if closed else received + timedelta(hours=rng.randrange(1, 72))
+            ), (f"C-{n:09d}", grams(f"{title} {description}"))
 
 
 async def _fill(pool) -> None:
@@ -54,15 +54,18 @@ async def _fill(pool) -> None:
     start = datetime(2026, 6, 1, tzinfo=timezone.utc)
     began = time.perf_counter()
     async with pool.acquire() as conn:  # a bulk load builds its GIN indexes once, afterwards
-        await conn.execute("DROP INDEX case_views_search, case_views_departments")
+        await conn.execute("DROP INDEX case_search_grams, case_views_departments")
     for batch in range(0, CASES, 50_000):
         rows = [_row(rng, n, start) for n in range(batch, min(batch + 50_000, CASES))]
         async with pool.acquire() as conn:
-            await conn.copy_records_to_table("case_views", records=rows, columns=COLUMNS)
+            await conn.copy_records_to_table("case_views", records=[view for view, _ in rows], columns=COLUMNS)
+            await conn.copy_records_to_table("case_search", records=[text for _, text in rows],
+                                             columns=["case_id", "grams"])
     async with pool.acquire() as conn:
         await conn.execute("CREATE INDEX case_views_departments ON case_views USING gin (departments)")
-        await conn.execute("CREATE INDEX case_views_search ON case_views USING gin (search_grams)")
+        await conn.execute("CREATE INDEX case_search_grams ON case_search USING gin (grams)")
         await conn.execute("ANALYZE case_views")
+        await conn.execute("ANALYZE case_search")
     print(f"queues: wrote {CASES:,} case views in {time.perf_counter() - began:.0f} s")
 
 

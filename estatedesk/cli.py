@@ -71,7 +71,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                 return f"queued {queued} events for publishing"
             from services.analytics import projection
 
-            cases = await rebuild_projection(pool, projection.CONSUMER, projection.apply_events, projection.forget)
+            cases = await rebuild_projection(pool, projection.CONSUMER, projection.rebuild_cases, projection.forget)
             return f"rebuilt the projections of {cases} cases"
         finally:
             await pool.close()

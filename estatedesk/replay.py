@@ -13,7 +13,7 @@ CASES_PER_TRANSACTION = 200
 
 
 async def rebuild_projection(pool: asyncpg.Pool, consumer: str,
-                             apply_case: Callable[[asyncpg.Connection, str, list], Awaitable[None]],
+                             rebuild_cases: Callable[[asyncpg.Connection, dict[str, list]], Awaitable[None]],
                              forget_case: Callable[[asyncpg.Connection, list[str]], Awaitable[None]],
                              progress: bool = True) -> int:
     """Rebuild one projection case by case from the store; safe while its consumer runs,
@@ -38,8 +38,7 @@ async def rebuild_projection(pool: asyncpg.Pool, consumer: str,
                 for row in rows:
                     by_case.setdefault(row["case_id"], []).append(_row_to_envelope(row))
                     last[row["case_id"]] = row["position"]
-                for case_id, events in by_case.items():
-                    await apply_case(conn, case_id, events)
+                await rebuild_cases(conn, by_case)
                 await conn.executemany(
                     "INSERT INTO case_positions (consumer, case_id, position) VALUES ($1, $2, $3)",
                     [(consumer, case_id, position) for case_id, position in last.items()])

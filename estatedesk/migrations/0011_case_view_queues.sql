@@ -6,12 +6,17 @@ ALTER TABLE case_views
     ADD COLUMN assignee     text,
     ADD COLUMN coordinator  text,
     ADD COLUMN household_id text,
-    ADD COLUMN next_due_at  timestamptz,
-    ADD COLUMN search_grams text[] NOT NULL DEFAULT '{}';
+    ADD COLUMN next_due_at  timestamptz;
 CREATE INDEX case_views_assignee ON case_views (assignee, received_at DESC) WHERE assignee IS NOT NULL;
 CREATE INDEX case_views_coordinator ON case_views (coordinator, received_at DESC) WHERE coordinator IS NOT NULL;
 CREATE INDEX case_views_household ON case_views (household_id, received_at DESC) WHERE household_id IS NOT NULL;
 CREATE INDEX case_views_next_due ON case_views (next_due_at) WHERE next_due_at IS NOT NULL;
 CREATE INDEX case_views_departments ON case_views USING gin (departments);
-CREATE INDEX case_views_search ON case_views USING gin (search_grams);
+-- A case's title and description never change after it is received, so their grams are
+-- written once, beside the view, and not on each of its updates.
+CREATE TABLE case_search (
+    case_id text   PRIMARY KEY,
+    grams   text[] NOT NULL
+);
+CREATE INDEX case_search_grams ON case_search USING gin (grams);
 CREATE INDEX case_views_breached ON case_views (estate_id, received_at DESC) WHERE breached;

@@ -11,7 +11,7 @@ from estatedesk.contracts import Envelope
 from estatedesk.eventstore import EventStore
 from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
-from .domain.case_view import apply, is_breached, next_due_at
+from .domain.case_view import apply_all, is_breached, next_due_at
 from .domain.search import grams, normal_query, query_grams
 
 CONSUMER = "analytics.case_views"
@@ -33,10 +33,9 @@ async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Enve
     if view is not None and "lifecycle" not in view:
         # a view written before the shared fold was kept in it: fold the whole case afresh
         view, events = None, await EventStore.read_case_on(conn, case_id)
-    for event in events:
-        view = apply(view, event.model_dump(mode="json"))
+    view = apply_all(view, [event.model_dump(mode="json") for event in events])
     if view is not None:
-        await _save(conn, view, events[-1].recorded_at)
+        await _save(conn, view, events[-1].recorded_at, any(e.event_type == "CaseReceived" for e in events))
 
 
 async def forget(conn: asyncpg.Connection, case_ids: list[str]) -> None:
@@ -48,21 +47,44 @@ async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime) -> None:
+_UPSERT = (
+    "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view,"
+    " updated_at, assignee, coordinator, household_id, next_due_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (case_id) DO UPDATE SET"
+    " status = EXCLUDED.status, departments = EXCLUDED.departments, breached = EXCLUDED.breached,"
+    " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at, assignee = EXCLUDED.assignee,"
+    " coordinator = EXCLUDED.coordinator, household_id = EXCLUDED.household_id,"
+    " next_due_at = EXCLUDED.next_due_at")
+_INDEX_TEXT = "INSERT INTO case_search (case_id, grams) VALUES ($1, $2) ON CONFLICT (case_id) DO NOTHING"
+
+
+def _row(view: dict, updated_at: datetime) -> tuple:
     due = next_due_at(view)
-    await conn.execute(
-        "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view,"
-        " updated_at, assignee, coordinator, household_id, next_due_at, search_grams)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (case_id) DO UPDATE SET"
-        " status = EXCLUDED.status, departments = EXCLUDED.departments, breached = EXCLUDED.breached,"
-        " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at, assignee = EXCLUDED.assignee,"
-        " coordinator = EXCLUDED.coordinator, household_id = EXCLUDED.household_id,"
-        " next_due_at = EXCLUDED.next_due_at, search_grams = EXCLUDED.search_grams",
-        view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
-        is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
-        view["assignee"], view["coordinator"], (view["reporter"] or {}).get("household_id"),
-        datetime.fromisoformat(due) if due else None, grams(f"{view['title']} {view.get('description') or ''}"),
-    )
+    return (view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
+            is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
+            view["assignee"], view["coordinator"], (view["reporter"] or {}).get("household_id"),
+            datetime.fromisoformat(due) if due else None)
+
+
+def _text_row(view: dict) -> tuple:
+    return view["case_id"], grams(f"{view['title']} {view.get('description') or ''}")
+
+
+async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime, received_now: bool) -> None:
+    await conn.execute(_UPSERT, *_row(view, updated_at))
+    if received_now:
+        await conn.execute(_INDEX_TEXT, *_text_row(view))
+
+
+async def rebuild_cases(conn: asyncpg.Connection, by_case: dict[str, list[Envelope]]) -> None:
+    """Fold each case's whole history afresh and write the views in one batch (a rebuild)."""
+    rows = []
+    for events in by_case.values():
+        view = None
+        view = apply_all(None, [event.model_dump(mode="json") for event in events])
+        if view is not None:
+            rows.append(_row(view, events[-1].recorded_at))
+    await conn.executemany(_UPSERT, rows)
 
 
 async def case_view(pool: asyncpg.Pool, case_id: str) -> dict | None:
@@ -116,7 +138,7 @@ def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) ->
     if f.due_before is not None:
         clauses.append(f"next_due_at < {arg(f.due_before)}")
     if f.text:
-        clauses.append(f"search_grams @> {arg(query_grams(f.text))}::text[]")
+        clauses.append(f"case_id IN (SELECT case_id FROM case_search WHERE grams @> {arg(query_grams(f.text))}::text[])")
         clauses.append(f"strpos(lower(view->>'title') || ' ' || lower(coalesce(view->>'description', '')),"
                        f" {arg(normal_query(f.text))}) > 0")
     if f.mine is not None:

@@ -28,7 +28,7 @@ MONTH, PREVIOUS = "2026-10", "2026-09"
 async def generated_month(pool):
     events = await generate(pool, estates=20, cases=50_000, month=MONTH, seed=11, progress=False)
     events += await generate(pool, estates=20, cases=4_000, month=PREVIOUS, seed=12, progress=False)
-    await rebuild_projection(pool, projection.CONSUMER, projection.apply_events, projection.forget, progress=False)
+    await rebuild_projection(pool, projection.CONSUMER, projection.rebuild_cases, projection.forget, progress=False)
     await eventually(lambda: _caught_up(pool), timeout=120, what="projection of the generated months")
     return events
 

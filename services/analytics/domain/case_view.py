@@ -42,26 +42,43 @@ def lifecycle_of(view: View) -> CaseState:
 
 def apply(view: View | None, event: dict) -> View | None:
     """The view after `event` (a stored envelope as JSON). Unknown event types only add history."""
+    return apply_all(view, [event])
+
+
+def apply_all(view: View | None, events: list[dict]) -> View | None:
+    """The view after `events`, in store order; the lifecycle state is carried between them
+    and written back to the view once."""
+    state = lifecycle_of(view) if view is not None else None
+    for event in events:
+        view, state = _step(view, state, event)
+    if view is not None and state is not None:
+        view["lifecycle"] = state.to_json()
+    return view
+
+
+def _step(view: View | None, state: CaseState | None, event: dict) -> tuple[View | None, CaseState | None]:
     kind, p = event["event_type"], event["payload"]
     if kind == "CaseReceived":
         view = new_view(event)
-    if view is None:
-        return None
-    before = lifecycle_of(view)
-    state = before if kind == "CaseReceived" else evolve(
-        before, kind, p, event_id=str(event["event_id"]), own_stream=event.get("stream_version") is not None)
-    view = {**view, "lifecycle": state.to_json(), "status": state.status, "waiting_for": waiting_for(state),
+        state = lifecycle_of(view)
+    if view is None or state is None:
+        return None, None
+    before = state
+    if kind != "CaseReceived":
+        state = evolve(state, kind, p, event_id=str(event["event_id"]),
+                       own_stream=event.get("stream_version") is not None)
+    view = {**view, "status": state.status, "waiting_for": waiting_for(state),
             "departments": list(state.departments), "coordinator": state.coordinator, "assignee": state.assignee,
             "priority": state.priority, "in_warranty": state.in_warranty}
     if kind == "CaseRouted" and state.routings == before.routings:
-        return view  # an older database's echo of a decision shown already
+        return view, state  # an older database's echo of a decision shown already
     view["history"] = [*view["history"], history_entry(event)]
     if kind in FIRST_RESPONSE and view["first_response_at"] is None:
         view["first_response_at"] = event["occurred_at"]
     _HANDLERS.get(kind, lambda v, p, e: None)(view, p, event)
     if view["status"] in CLOSED and view["closed_at"] is None:
         view["closed_at"] = event["occurred_at"]
-    return view
+    return view, state
 
 
 def history_entry(event: dict) -> dict:
