@@ -46,7 +46,7 @@ def _row(rng: random.Random, n: int, start: datetime) -> tuple:
             [rng.choice(DEPARTMENTS)], rng.random() < 0.08, received, json.dumps(view, ensure_ascii=False), received,
             f"{estate.lower()}-staff-{rng.randrange(40)}", f"{estate.lower()}-butler-{rng.randrange(4)}",
             f"H-{estate}-{rng.randrange(4000)}", None if closed else received + timedelta(hours=rng.randrange(1, 72))
-            ), (f"C-{n:09d}", grams(f"{title} {description}"))
+            ), (f"C-{n:09d}", estate, grams(f"{title} {description}"))
 
 
 async def _fill(pool) -> None:
@@ -60,10 +60,10 @@ async def _fill(pool) -> None:
         async with pool.acquire() as conn:
             await conn.copy_records_to_table("case_views", records=[view for view, _ in rows], columns=COLUMNS)
             await conn.copy_records_to_table("case_search", records=[text for _, text in rows],
-                                             columns=["case_id", "grams"])
+                                             columns=["case_id", "estate_id", "grams"])
     async with pool.acquire() as conn:
         await conn.execute("CREATE INDEX case_views_departments ON case_views USING gin (departments)")
-        await conn.execute("CREATE INDEX case_search_grams ON case_search USING gin (grams)")
+        await conn.execute("CREATE INDEX case_search_grams ON case_search USING gin (estate_id, grams)")
         await conn.execute("ANALYZE case_views")
         await conn.execute("ANALYZE case_search")
     print(f"queues: wrote {CASES:,} case views in {time.perf_counter() - began:.0f} s")

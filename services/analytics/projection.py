@@ -55,7 +55,8 @@ _UPSERT = (
     " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at, assignee = EXCLUDED.assignee,"
     " coordinator = EXCLUDED.coordinator, household_id = EXCLUDED.household_id,"
     " next_due_at = EXCLUDED.next_due_at")
-_INDEX_TEXT = "INSERT INTO case_search (case_id, grams) VALUES ($1, $2) ON CONFLICT (case_id) DO NOTHING"
+_INDEX_TEXT = ("INSERT INTO case_search (case_id, estate_id, grams) VALUES ($1, $2, $3)"
+               " ON CONFLICT (case_id) DO NOTHING")
 
 
 def _row(view: dict, updated_at: datetime) -> tuple:
@@ -67,7 +68,7 @@ def _row(view: dict, updated_at: datetime) -> tuple:
 
 
 def _text_row(view: dict) -> tuple:
-    return view["case_id"], grams(f"{view['title']} {view.get('description') or ''}")
+    return view["case_id"], view["estate_id"], grams(f"{view['title']} {view.get('description') or ''}")
 
 
 async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime, received_now: bool) -> None:
@@ -129,8 +130,12 @@ def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) ->
                           ("coordinator", f.coordinator), ("household_id", f.household_id)):
         if value is not None:
             clauses.append(f"{column} = {arg(value)}")
+    def in_estates() -> str:  # one estate as `=`: the planner then uses the estate-led indexes
+        assert f.estates is not None
+        return f"estate_id = {arg(f.estates[0])}" if len(f.estates) == 1 else f"estate_id = ANY({arg(f.estates)})"
+
     if f.estates is not None:
-        clauses.append(f"estate_id = ANY({arg(f.estates)})")
+        clauses.append(in_estates())
     if f.department:
         clauses.append(f"departments @> ARRAY[{arg(f.department)}]")
     if f.breached is not None:
@@ -138,7 +143,9 @@ def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) ->
     if f.due_before is not None:
         clauses.append(f"next_due_at < {arg(f.due_before)}")
     if f.text:
-        clauses.append(f"case_id IN (SELECT case_id FROM case_search WHERE grams @> {arg(query_grams(f.text))}::text[])")
+        within = f"{in_estates()} AND " if f.estates is not None else ""
+        clauses.append(f"case_id IN (SELECT case_id FROM case_search WHERE {within}"
+                       f"grams @> {arg(query_grams(f.text))}::text[])")
         clauses.append(f"strpos(lower(view->>'title') || ' ' || lower(coalesce(view->>'description', '')),"
                        f" {arg(normal_query(f.text))}) > 0")
     if f.mine is not None:
