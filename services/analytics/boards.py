@@ -14,7 +14,8 @@ CLOSED = ("archived", "cancelled", "merged")
 async def _open_views(pool: asyncpg.Pool, estate_id: str | None) -> list[dict]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT view FROM case_views WHERE status <> ALL($1::text[]) AND ($2::text IS NULL OR estate_id = $2)"
+            "SELECT view - 'history' - 'lifecycle' AS view FROM case_views"
+            " WHERE status <> ALL($1::text[]) AND ($2::text IS NULL OR estate_id = $2)"
             " ORDER BY received_at", list(CLOSED), estate_id)
     return [json.loads(r["view"]) for r in rows]
 

@@ -32,7 +32,7 @@ async def _views(pool: asyncpg.Pool, month: str, estate_id: str | None) -> list[
     start, end = month_bounds(month)
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT view FROM case_views WHERE received_at >= $1 AND received_at < $2"
+            "SELECT view - 'history' - 'lifecycle' AS view FROM case_views WHERE received_at >= $1 AND received_at < $2"
             " AND ($3::text IS NULL OR estate_id = $3)", start, end, estate_id)
     return [json.loads(r["view"]) for r in rows]
 

@@ -134,7 +134,13 @@ def validate_block(block: Any) -> list[tuple[str, str]]:
         return [("", "must be an object")]
     errors = [(k, "unknown field") for k in block if k not in ("calendar", "rules")]
     known = {r.rule for r in DEFAULT_RULES}
-    for name, o in (block.get("rules") or {}).items():
+    rules = block.get("rules") or {}
+    if not isinstance(rules, dict):
+        return [*errors, ("rules", "must be an object of rule name to settings")]
+    for name, o in rules.items():
+        if not isinstance(o, dict):
+            errors.append((f"rules.{name}", "must be an object"))
+            continue
         if name not in known:
             errors.append((f"rules.{name}", f"unknown rule; one of {', '.join(sorted(known))}"))
             continue
@@ -142,12 +148,16 @@ def validate_block(block: Any) -> list[tuple[str, str]]:
             errors.append((f"rules.{name}.target_minutes", "must be a whole number of minutes, not negative"))
         if o.get("clock", "24x7") not in ("24x7", "business_hours"):
             errors.append((f"rules.{name}.clock", "must be 24x7 or business_hours"))
-        if "warn_at" in o and o["warn_at"] is not None and not (0 < o["warn_at"] < 1):
+        if "warn_at" in o and o["warn_at"] is not None and (
+                not isinstance(o["warn_at"], (int, float)) or not (0 < o["warn_at"] < 1)):
             errors.append((f"rules.{name}.warn_at", "must be between 0 and 1"))
         for i, e in enumerate(o.get("escalations") or []):
             if not isinstance(e, dict) or not e.get("to_role"):
                 errors.append((f"rules.{name}.escalations[{i}].to_role", "is required"))
-    for i, span in enumerate((block.get("calendar") or {}).get("spans", [])):
+    calendar = block.get("calendar") or {}
+    if not isinstance(calendar, dict) or not isinstance(calendar.get("spans", []), list):
+        return [*errors, ("calendar", "must be an object with a list of spans")]
+    for i, span in enumerate(calendar.get("spans", [])):
         try:
             WorkingCalendar(spans=(tuple(span),)).working_day
         except (TypeError, ValueError):
