@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     )
     estatedesk_sweep_interval_s: float = Field(2.0, description="How often each consumer sweeps the store.")
     estatedesk_sla_tick_s: float = Field(0.2, description="How often the SLA service looks for due timers.")
+    estatedesk_clock_offset_s: float = Field(
+        0.0, description="Seconds the services' clock runs ahead of (or, negative, behind) the machine's;"
+                         " 0 in production, set by the test stack to run at a chosen time."
+    )
 
     console_intake_url: str = Field("", description="Intake base URL the console calls (default: host and INTAKE_PORT).")
     console_analytics_url: str = Field(
@@ -57,6 +61,11 @@ class Settings(BaseSettings):
     console_smtp_port: int = Field(25, description="Port of CONSOLE_SMTP_HOST.")
     console_mail_from: str = Field("estatedesk@localhost", description="Sender of console e-mail notifications.")
     console_session_hours: float = Field(12.0, description="How long a console sign-in lasts.")
+
+    def clock(self):
+        from estatedesk.clock import shifted_clock
+
+        return shifted_clock(self.estatedesk_clock_offset_s)
 
     def service_url(self, service: str) -> str:
         override = getattr(self, f"console_{service}_url", "")

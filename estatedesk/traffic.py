@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from tqdm import tqdm
 
+from estatedesk.streams import estate_stream
 from estatedesk.contracts import derived_event_id
 from estatedesk.demo import staffed_estate
 from estatedesk.eventstore.store import _APPEND_LOCK
@@ -37,7 +38,7 @@ CATEGORIES = {
 DEPARTMENT = {"repair": ["engineering"], "complaint": ["customer_service"], "consultation": ["customer_service"],
               "suggestion": ["customer_service"], "violation": ["customer_service"]}
 CHANNELS = ["phone", "phone", "walk_in", "app", "app", "patrol"]
-HANDLED_BY_SERVICES = ("dispatch", "sla", "intake.routing")
+HANDLED_BY_SERVICES = ("dispatch", "sla")
 COLUMNS = ["stream_id", "version", "position", "event_id", "event_type", "schema_version", "case_id", "estate_id",
            "occurred_at", "recorded_at", "producer", "correlation_id", "causation_id", "payload"]
 
@@ -103,11 +104,10 @@ def _case(rng: random.Random, estate_id: str, n: int, month_start: datetime, day
         earlier[(household, category)] = case.case_id
     departments = _departments(kind, category)
     t = at + timedelta(seconds=rng.randint(1, 400))
-    decision = case.add(f"{case.case_id}/dispatch", "CaseDispatched", t, {"departments": departments,
-                                                                         "dispatched_at": t, "rule": kind},
-                        "dispatch")
-    case.add(case.case_id, "CaseRouted", t, {"dispatch_event_id": decision, "departments": departments})
+    case.add(f"{case.case_id}/dispatch", "CaseDispatched", t, {"departments": departments, "dispatched_at": t,
+                                                              "rule": kind}, "dispatch")
     _clocks(case, rng, kind, blocks, at, t)
+    complaint_clock = _ComplaintClock.start(case, 1, at) if kind == "complaint" else None
     if rng.random() < 0.04:
         case.add(case.case_id, "CaseCancelled", t + timedelta(minutes=5), {"reason": "withdrawn"})
         return case
@@ -117,7 +117,7 @@ def _case(rng: random.Random, estate_id: str, n: int, month_start: datetime, day
         if rng.random() < 0.9:
             case.add(case.case_id, "CaseArchived", reply + timedelta(hours=1), {})
         return case
-    _work(case, rng, kind, in_warranty, t)
+    _work(case, rng, kind, in_warranty, t, complaint_clock)
     return case
 
 
@@ -125,25 +125,61 @@ def _clocks(case: _Case, rng: random.Random, kind: str, blocks: dict, received: 
     sla = f"{case.case_id}/sla"
     if kind == "repair" and blocks["repair"]["scope"] == "in_home":
         due = received + timedelta(minutes=5)
-        case.add(sla, "SlaClockStarted", received, {"obligation_id": f"{case.case_id}/engineering_notified/1",
-                                                     "rule": "engineering_notified", "due_at": due}, "sla")
+        obligation = {"obligation_id": f"{case.case_id}/engineering_notified/1", "rule": "engineering_notified"}
+        case.add(sla, "SlaClockStarted", received, {**obligation, "started_at": received, "due_at": due,
+                                                     "policy_version": 0}, "sla")
         if routed <= due:
-            case.add(sla, "SlaMet", routed, {"rule": "engineering_notified", "due_at": due, "met_at": routed}, "sla")
+            case.add(sla, "SlaMet", routed, {**obligation, "due_at": due, "met_at": routed}, "sla")
         else:
-            case.add(sla, "SlaBreached", due, {"rule": "engineering_notified", "due_at": due}, "sla")
-            case.add(sla, "EscalationRaised", due, {"level": 1, "to_role": "supervisor", "rule": "engineering_notified",
+            case.add(sla, "SlaBreached", due, {**obligation, "due_at": due, "breached_at": due}, "sla")
+            case.add(sla, "EscalationRaised", due, {**obligation, "level": 1, "to_role": "supervisor",
                                                     "reason": "deadline missed", "raised_at": due}, "sla")
-    if kind == "complaint" and rng.random() < 0.15:
-        due = received + timedelta(hours=24)
-        case.add(sla, "SlaClockStarted", received, {"rule": "complaint_completed", "due_at": due}, "sla")
-        case.add(sla, "SlaBreached", due, {"rule": "complaint_completed", "due_at": due}, "sla")
+
+
+@dataclass
+class _ComplaintClock:
+    """The 24 h complaint clock (002 §4.2.1) as the SLA service runs it: paused while waiting
+    on the resident, breached once when due, met at completion even after a breach, and a
+    new instance when the case is reopened."""
+
+    case: _Case
+    obligation_id: str
+    due: datetime
+    breached: bool = False
+
+    @classmethod
+    def start(cls, case: _Case, number: int, at: datetime) -> _ComplaintClock:
+        clock = cls(case, f"{case.case_id}/complaint_completed/{number}", at + timedelta(hours=24))
+        clock._emit("SlaClockStarted", at, started_at=at, due_at=clock.due, policy_version=0)
+        return clock
+
+    def _emit(self, kind: str, at: datetime, **payload) -> None:
+        self.case.add(f"{self.case.case_id}/sla", kind, at, {"obligation_id": self.obligation_id,
+                                                             "rule": "complaint_completed", **payload}, "sla")
+
+    def reach(self, rng: random.Random, at: datetime) -> None:
+        """Fire the breach and its escalations if `at` is past the due time."""
+        if self.breached or at <= self.due:
+            return
+        self.breached = True
+        self._emit("SlaBreached", self.due, due_at=self.due, breached_at=self.due)
         for level, role, after in ((1, "supervisor", 0), (2, "estate_manager", 4))[:rng.randint(1, 2)]:
-            case.add(sla, "EscalationRaised", due + timedelta(hours=after),
-                     {"level": level, "to_role": role, "rule": "complaint_completed", "reason": "file card",
-                      "raised_at": due + timedelta(hours=after)}, "sla")
+            self._emit("EscalationRaised", self.due + timedelta(hours=after), level=level, to_role=role,
+                       reason="投诉处理档案卡 file card", raised_at=self.due + timedelta(hours=after))
+
+    def pause(self, rng: random.Random, at: datetime, until: datetime) -> None:
+        self.reach(rng, at)
+        self._emit("SlaClockPaused", at, paused_at=at)
+        self.due += until - at
+        self._emit("SlaClockResumed", until, resumed_at=until, due_at=self.due)
+
+    def meet(self, rng: random.Random, at: datetime) -> None:
+        self.reach(rng, at)
+        self._emit("SlaMet", at, due_at=self.due, met_at=at, elapsed_seconds=0.0)
 
 
-def _work(case: _Case, rng: random.Random, kind: str, in_warranty: bool, routed: datetime) -> None:
+def _work(case: _Case, rng: random.Random, kind: str, in_warranty: bool, routed: datetime,
+          complaint_clock: _ComplaintClock | None) -> None:
     t = routed + timedelta(minutes=rng.randint(2, 90))
     case.add(case.case_id, "CaseAccepted", t, {})
     t += timedelta(minutes=rng.randint(5, 600))
@@ -151,7 +187,15 @@ def _work(case: _Case, rng: random.Random, kind: str, in_warranty: bool, routed:
     previous_bill = None
     for completion in (1, 2):
         t += timedelta(minutes=rng.randint(20, 2000))
+        if complaint_clock and rng.random() < 0.3:  # waiting on the resident, the clock stands still
+            until = t + timedelta(minutes=rng.randint(30, 1500))
+            case.add(case.case_id, "WorkPaused", t, {"reason": "waiting_on_resident"})
+            complaint_clock.pause(rng, t, until)
+            case.add(case.case_id, "WorkResumed", until, {})
+            t = until + timedelta(minutes=rng.randint(20, 600))
         case.add(case.case_id, "WorkCompleted", t, {"result": "done", "completion_number": completion})
+        if complaint_clock:
+            complaint_clock.meet(rng, t)
         if kind == "repair" and not in_warranty:
             total = rng.randint(1, 40) * 500
             previous_bill = case.add(case.case_id, "ChargeableWorkCompleted", t, {
@@ -167,6 +211,8 @@ def _work(case: _Case, rng: random.Random, kind: str, in_warranty: bool, routed:
             case.add(case.case_id, "ReturnVisitRecorded", t, {"method": "phone", "satisfaction": satisfaction})
             if satisfaction == "dissatisfied" and completion == 1:
                 case.add(case.case_id, "CaseReopened", t, {"reason": "dissatisfied"})
+                if complaint_clock:
+                    complaint_clock = _ComplaintClock.start(case, 2, t)
                 continue
         break
     if rng.random() < 0.8:
@@ -200,7 +246,7 @@ async def _configure(pool: asyncpg.Pool, estate_ids: list[str], at: datetime) ->
     rows = []
     for estate_id in estate_ids:
         payload = staffed_estate(f"Estate {estate_id}", estate_id, 6).model_dump(mode="json")
-        stream = f"estate-{estate_id}"
+        stream = estate_stream(estate_id)
         async with pool.acquire() as conn:
             if await conn.fetchval("SELECT 1 FROM events WHERE stream_id = $1", stream):
                 continue

@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from estatedesk.auth import issue_token, now_utc
 from estatedesk.config import Settings
+from tests.support import clock_offset_s
 
 
 def _stack_settings(data_dir: Path) -> Settings:
@@ -27,12 +28,12 @@ def _stack_settings(data_dir: Path) -> Settings:
         intake_port=free_port(), dispatch_port=free_port(), sla_port=free_port(), analytics_port=free_port(),
         estatedesk_data_dir=str(data_dir), estatedesk_log_level="WARNING",
         estatedesk_sweep_grace_s=1.0, estatedesk_sweep_interval_s=0.5,
+        estatedesk_clock_offset_s=clock_offset_s(),
     )
 
 
 @pytest.fixture(scope="session")
 def stack():
-    from estatedesk.clock import system_clock
     from estatedesk.demo import seed_demo
     from estatedesk.eventstore import EventStore, create_pool
     from estatedesk.infra.embedded import remove_tree
@@ -48,7 +49,7 @@ def stack():
         async def seed():
             pool = await create_pool(stack.settings.database_url)
             try:
-                await seed_demo(EventStore(pool), system_clock)
+                await seed_demo(EventStore(pool), stack.settings.clock())
                 await seed_demo_accounts(pool)
             finally:
                 await pool.close()

@@ -2,10 +2,26 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Awaitable, Callable, TypeVar
 
 T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def clock_offset_s() -> float:
+    """`ESTATEDESK_TEST_NOW=2026-12-01T16:59:00+08:00` runs the test stack's services, and the
+    tests' own idea of now, from that moment on; unset, both run on the machine's clock."""
+    at = os.environ.get("ESTATEDESK_TEST_NOW")
+    return (datetime.fromisoformat(at) - datetime.now(timezone.utc)).total_seconds() if at else 0.0
+
+
+def stack_now() -> datetime:
+    """Now on the test stack's clock (what intake and the SLA ticker believe)."""
+    return datetime.fromtimestamp(time.time() + clock_offset_s(), timezone.utc)
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05,

@@ -16,7 +16,8 @@ class _ByStaff(Payload):
 
 
 class CaseRouted(Payload):
-    """The intake's record of a dispatch decision: what moves the case to `dispatched`."""
+    """No longer written: intake's echo of a dispatch decision, kept readable for databases
+    that hold it. The decision itself is CaseDispatched / DispatchFailed, stored by dispatch."""
 
     dispatch_event_id: str
     departments: list[str]

@@ -57,6 +57,8 @@ class CaseReceived(Payload):
     complaint: dict[str, Any] | None = None
     help: dict[str, Any] | None = None
     violation: dict[str, Any] | None = None
+    received_by: str | None = None  # the user who logged it (None in events stored before it was kept)
+    received_by_role: str | None = None
 
 
 class _Routing(Payload):
@@ -92,6 +94,24 @@ class SlaClockStarted(Payload):
     obligation_id: str
     rule: str
     started_at: datetime
+    due_at: datetime
+    policy_version: int | None = None
+
+
+class SlaClockPaused(Payload):
+    """The clock stopped while the case waits on the resident."""
+
+    obligation_id: str
+    rule: str
+    paused_at: datetime
+
+
+class SlaClockResumed(Payload):
+    """The clock runs again; `due_at` moved by the time it stood still."""
+
+    obligation_id: str
+    rule: str
+    resumed_at: datetime
     due_at: datetime
 
 
@@ -172,6 +192,8 @@ _TOPIC_OF: dict[type[Payload], str] = {
     CaseDispatched: DISPATCH_EVENTS,
     DispatchFailed: DISPATCH_EVENTS,
     SlaClockStarted: SLA_EVENTS,
+    SlaClockPaused: SLA_EVENTS,
+    SlaClockResumed: SLA_EVENTS,
     SlaMet: SLA_EVENTS,
     SlaBreached: SLA_EVENTS,
     SlaWarning: SLA_EVENTS,

@@ -136,6 +136,19 @@ class EventStore:
                 rows = await own.fetch(query, stream_id, after_version)
         return [_row_to_envelope(r) for r in rows]
 
+    async def read_case(self, case_id: str, *, conn: asyncpg.Connection | None = None) -> list[Envelope]:
+        """Every stored event about one case — its own stream, dispatch's and SLA's — in store
+        order: what the shared lifecycle fold reads."""
+        if conn is not None:
+            return await self.read_case_on(conn, case_id)
+        async with self._pool.acquire() as own:
+            return await self.read_case_on(own, case_id)
+
+    @staticmethod
+    async def read_case_on(conn: asyncpg.Connection, case_id: str) -> list[Envelope]:
+        rows = await conn.fetch(f"SELECT {_COLUMNS} FROM events WHERE case_id = $1 ORDER BY position", case_id)
+        return [_row_to_envelope(r) for r in rows]
+
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[tuple[int, Envelope]]:
         """Events in global order after `after_position`: (position, envelope) pairs."""
         async with self._pool.acquire() as conn:

@@ -21,25 +21,30 @@ Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
 @asynccontextmanager
-async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.App, *, consumer: str,
-                     catch_up: Callable[[str], Awaitable[object]], clock: Clock,
-                     relay: Callable[[KafkaPublisher], OutboxRelay] | None = None,
+async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.App | None = None, *,
+                     consumer: str | None = None, catch_up: Callable[[str], Awaitable[object]] | None = None,
+                     clock: Clock, relay: Callable[[KafkaPublisher], OutboxRelay] | None = None,
                      loops: tuple[Loop, ...] = (), registry: CollectorRegistry | None = None,
                      ) -> AsyncIterator[OutboxRelay | None]:
+    """A consuming service passes its faust app, consumer name and catch-up; a service that
+    only publishes (intake) passes its relay alone."""
     publisher = KafkaPublisher(settings.kafka_bootstrap_servers) if relay else None
     outbox = relay(publisher) if relay else None
-    sweeper = Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
-                      interval_s=settings.estatedesk_sweep_interval_s)
     stop = asyncio.Event()
-    runs = [sweeper.run, *loops, *([outbox.run] if outbox else [])]
-    if registry is not None:
-        runs.append(_lag_watch(pool, consumer, clock, registry))
+    runs = [*loops, *([outbox.run] if outbox else [])]
+    if consumer is not None and catch_up is not None:
+        runs.append(Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
+                            interval_s=settings.estatedesk_sweep_interval_s).run)
+        if registry is not None:
+            runs.append(_lag_watch(pool, consumer, clock, registry))
     tasks = [asyncio.create_task(run(stop)) for run in runs]
-    await stream_app.start()
+    if stream_app is not None:
+        await stream_app.start()
     try:
         yield outbox
     finally:
-        await stream_app.stop()
+        if stream_app is not None:
+            await stream_app.stop()
         stop.set()
         await asyncio.gather(*tasks)
         if publisher:

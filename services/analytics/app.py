@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from estatedesk.clock import system_clock
+from estatedesk.clock import Clock
 from estatedesk.config import Settings
 from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
@@ -26,7 +26,8 @@ from .routes import router
 LAG_NOT_READY_S = 60.0  # behind by more than this, the read side stops claiming to be ready
 
 
-def create_app(settings: Settings, clock=system_clock) -> FastAPI:
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or settings.clock()
     registry = CollectorRegistry()
     applied = Counter("estatedesk_projection_events", "Messages applied to projections", registry=registry)
     lag_events = Gauge("estatedesk_projection_lag_events", "Stored events not yet projected", ["projection"],

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
 from estatedesk.contracts import Envelope
+from estatedesk.eventstore import EventStore
 from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
-from .domain.case_view import apply, is_breached
+from .domain.case_view import apply, is_breached, next_due_at
+from .domain.search import grams, normal_query, query_grams
 
 CONSUMER = "analytics.case_views"
 
@@ -27,6 +30,9 @@ async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Enve
     if not events:
         return
     view = await _load(conn, case_id)
+    if view is not None and "lifecycle" not in view:
+        # a view written before the shared fold was kept in it: fold the whole case afresh
+        view, events = None, await EventStore.read_case_on(conn, case_id)
     for event in events:
         view = apply(view, event.model_dump(mode="json"))
     if view is not None:
@@ -43,13 +49,19 @@ async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
 
 
 async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime) -> None:
+    due = next_due_at(view)
     await conn.execute(
-        "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (case_id) DO UPDATE SET"
+        "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view,"
+        " updated_at, assignee, coordinator, household_id, next_due_at, search_grams)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (case_id) DO UPDATE SET"
         " status = EXCLUDED.status, departments = EXCLUDED.departments, breached = EXCLUDED.breached,"
-        " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at",
+        " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at, assignee = EXCLUDED.assignee,"
+        " coordinator = EXCLUDED.coordinator, household_id = EXCLUDED.household_id,"
+        " next_due_at = EXCLUDED.next_due_at, search_grams = EXCLUDED.search_grams",
         view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
         is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
+        view["assignee"], view["coordinator"], (view["reporter"] or {}).get("household_id"),
+        datetime.fromisoformat(due) if due else None, grams(f"{view['title']} {view.get('description') or ''}"),
     )
 
 
@@ -66,33 +78,63 @@ async def reporter_contact(pool: asyncpg.Pool, case_id: str) -> dict:
     return {"name": row["name"], "phone": row["phone"]} if row else {}
 
 
-async def list_views(pool: asyncpg.Pool, *, estates: list[str] | None, status: str | None, type_: str | None,
-                     department: str | None, breached: bool | None, limit: int,
-                     after: tuple[datetime, str] | None) -> list[dict]:
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a case list asks for; every field narrows it, None leaves it open."""
+
+    estates: list[str] | None = None
+    status: str | None = None
+    type: str | None = None
+    department: str | None = None
+    breached: bool | None = None
+    assignee: str | None = None
+    coordinator: str | None = None
+    household_id: str | None = None
+    due_before: datetime | None = None
+    text: str | None = None
+    mine: tuple[str, list[str]] | None = None  # (user, the user's departments)
+
+
+def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) -> tuple[str, list]:
+    """One SELECT for the filter; each clause is served by an index of migration 0011."""
     clauses, args = [], []
 
     def arg(value) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    if estates is not None:
-        clauses.append(f"estate_id = ANY({arg(estates)})")
-    if status:
-        clauses.append(f"status = {arg(status)}")
-    if type_:
-        clauses.append(f"type = {arg(type_)}")
-    if department:
-        clauses.append(f"{arg(department)} = ANY(departments)")
-    if breached is not None:
-        clauses.append(f"breached = {arg(breached)}")
+    for column, value in (("status", f.status), ("type", f.type), ("assignee", f.assignee),
+                          ("coordinator", f.coordinator), ("household_id", f.household_id)):
+        if value is not None:
+            clauses.append(f"{column} = {arg(value)}")
+    if f.estates is not None:
+        clauses.append(f"estate_id = ANY({arg(f.estates)})")
+    if f.department:
+        clauses.append(f"departments @> ARRAY[{arg(f.department)}]")
+    if f.breached is not None:
+        clauses.append("breached" if f.breached else "NOT breached")
+    if f.due_before is not None:
+        clauses.append(f"next_due_at < {arg(f.due_before)}")
+    if f.text:
+        clauses.append(f"search_grams @> {arg(query_grams(f.text))}::text[]")
+        clauses.append(f"strpos(lower(view->>'title') || ' ' || lower(coalesce(view->>'description', '')),"
+                       f" {arg(normal_query(f.text))}) > 0")
+    if f.mine is not None:
+        user, departments = f.mine
+        clauses.append(f"(assignee = {arg(user)} OR coordinator = {arg(user)}"
+                       f" OR departments && {arg(departments)}::text[])")
     if after:
         clauses.append(f"(received_at, case_id) < ({arg(after[0])}, {arg(after[1])})")
     where = " AND ".join(clauses) or "true"
+    return (f"SELECT view FROM case_views WHERE {where} ORDER BY received_at DESC, case_id DESC"
+            f" LIMIT {arg(limit)}", args)
+
+
+async def list_views(pool: asyncpg.Pool, case_filter: CaseFilter, limit: int,
+                     after: tuple[datetime, str] | None) -> list[dict]:
+    query, args = list_query(case_filter, limit, after)
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT view FROM case_views WHERE {where} ORDER BY received_at DESC, case_id DESC LIMIT {arg(limit)}",
-            *args,
-        )
+        rows = await conn.fetch(query, *args)
     return [json.loads(r["view"]) for r in rows]
 
 

@@ -9,8 +9,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from estatedesk.web.security import PrincipalDep
 
+from estatedesk.lifecycle import allowed_commands
+
 from . import projection
+from .domain.case_view import lifecycle_of, public
 from .freshness import wait_until_applied
+from .staff import departments_of
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -30,12 +34,16 @@ async def _fresh(request: Request, response: Response, min_position: int | None,
 @router.get("/cases/{case_id}")
 async def get_case(case_id: str, principal: PrincipalDep, request: Request, response: Response,
                    min_position: MinPosition = None) -> dict:
-    """The current view of one case: status, departments, deadlines, escalations, history.
-    Staff of the case's estate see the reporter's name and phone; everyone else sees them masked."""
+    """The current view of one case: its content, status, what it waits for, the commands the
+    caller may give now (`allowed_commands`, by state and role), departments, the deadline
+    ledger, escalations and the history with who wrote what. Staff of the case's estate see
+    the reporter's name and phone; everyone else sees them masked."""
     await _fresh(request, response, min_position, case_id)
     view = await projection.case_view(request.app.state.pool, case_id)
     if view is None or not principal.may_act_on(view["estate_id"]):
         raise HTTPException(404, f"no case {case_id} in your estates")
+    allowed = allowed_commands(lifecycle_of(view), principal.role)
+    view = {**public(view), "allowed_commands": allowed}
     if principal.role in STAFF_ROLES and view["estate_id"] in principal.estates:
         view["reporter"] = {**view["reporter"], **await projection.reporter_contact(request.app.state.pool, case_id)}
     return view
@@ -46,6 +54,12 @@ async def list_cases(
     principal: PrincipalDep, request: Request,
     estate_id: str | None = None, status: str | None = None, type: str | None = None,
     department: str | None = None, breached: bool | None = None,
+    assignee: Annotated[str | None, Query(description="Cases assigned to this user")] = None,
+    coordinator: Annotated[str | None, Query(description="Cases this grid butler coordinates")] = None,
+    household_id: Annotated[str | None, Query(description="Cases reported by this household")] = None,
+    due_before: Annotated[datetime | None, Query(description="Cases with a deadline still owed before this time")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Text in title or description")] = None,
+    mine: Annotated[bool, Query(description="Assigned to me, coordinated by me, or routed to my department")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
     min_position: MinPosition = None, response: Response = None,
 ) -> dict:
@@ -54,12 +68,15 @@ async def list_cases(
     if estate_id is not None and not principal.may_act_on(estate_id):
         raise HTTPException(403, f"your token does not cover estate {estate_id}")
     estates = [estate_id] if estate_id else (None if principal.may_act_on("*") else list(principal.estates))
-    items = await projection.list_views(
-        request.app.state.pool, estates=estates, status=status, type_=type, department=department,
-        breached=breached, limit=limit, after=_decode_cursor(cursor),
-    )
+    pool = request.app.state.pool
+    case_filter = projection.CaseFilter(
+        estates=estates, status=status, type=type, department=department, breached=breached, assignee=assignee,
+        coordinator=coordinator, household_id=household_id, due_before=due_before, text=q,
+        mine=(principal.user, await departments_of(pool, estates or list(principal.estates), principal.user))
+        if mine else None)
+    items = await projection.list_views(pool, case_filter, limit=limit, after=_decode_cursor(cursor))
     next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": [public(item) for item in items], "next_cursor": next_cursor}
 
 
 def _encode_cursor(view: dict) -> str:

@@ -14,7 +14,6 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
 from estatedesk.auth import issue_token
-from estatedesk.clock import system_clock
 from estatedesk.config import Settings
 from estatedesk.contracts import DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
@@ -40,7 +39,8 @@ from .web import ROOT, SignInRequired, UserDep, render, template_environment
 JSON_PATHS = ("/v1/", "/inbox/unread.json", "/healthz", "/readyz", "/metrics")
 
 
-def create_app(settings: Settings, clock=system_clock) -> FastAPI:
+def create_app(settings: Settings, clock=None) -> FastAPI:
+    clock = clock or settings.clock()
     registry = CollectorRegistry()
     notified = Counter("estatedesk_console_notifications", "Inbox notifications written", registry=registry)
     stream_app = create_faust_app(settings, "console")

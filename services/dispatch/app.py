@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter
 
-from estatedesk.clock import system_clock
+from estatedesk.clock import Clock
 from estatedesk.config import Settings
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS
 from estatedesk.eventstore import EventStore, create_pool
@@ -26,7 +26,8 @@ from estatedesk.web.streams import consumer_ready
 from .handlers import CONSUMER, on_case
 
 
-def create_app(settings: Settings, clock=system_clock) -> FastAPI:
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or settings.clock()
     registry = CollectorRegistry()
     decisions = Counter("estatedesk_dispatch_decisions", "Dispatch decisions made", registry=registry)
     published, backlog = relay_metrics(registry)

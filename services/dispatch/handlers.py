@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
+from estatedesk.streams import estate_stream
 from estatedesk.contracts import Envelope, derived_event_id
 from estatedesk.eventstore import EventStore, record
 from estatedesk.eventstore.tracking import lock_case, unapplied_events
@@ -46,8 +47,8 @@ def _cause(envelope: Envelope) -> CaseArrived | CaseBounced | None:
 async def _estate_and_rules(store: EventStore, conn: asyncpg.Connection, estate_id: str
                             ) -> tuple[EstateDirectory, RuleTable | None]:
     """The estate's people and its own rule table in force now (None: defaults only)."""
-    configured = await store.latest(f"estate-{estate_id}", "EstateConfigured", conn=conn)
-    policy = await store.latest(f"estate-{estate_id}", "EstatePolicySet", conn=conn)
+    configured = await store.latest(estate_stream(estate_id), "EstateConfigured", conn=conn)
+    policy = await store.latest(estate_stream(estate_id), "EstatePolicySet", conn=conn)
     estate = EstateDirectory.from_configured(estate_id, configured.payload if configured else {})
     block = policy.payload.get("dispatch") if policy else None
     rules = parse_rule_table({**block, "version": policy.payload["version"]}) if block else None

@@ -1,4 +1,5 @@
-"""The intake service: the command API plus the outbox relay for case and billing events."""
+"""The intake service: the command API plus the outbox relay for case and billing events.
+It consumes nothing: dispatch's decisions are read from the store when a case is loaded."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -7,44 +8,31 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
-from estatedesk.clock import system_clock
 from estatedesk.config import Settings
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS
+from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
-from estatedesk.messaging.consume import apply_message
-from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
-from estatedesk.web.streams import consumer_ready
 
 from .domain.errors import IllegalTransition, InvalidCommand, NotPermitted
 from .handlers import CaseNotFound, Intake
 from .idempotency import IdempotencyMismatch
 from .command_routes import router as command_router
 from .routes import router
-from .routing import CONSUMER as ROUTING_CONSUMER, catch_up_routing
 
 
 def create_app(settings: Settings) -> FastAPI:
+    clock = settings.clock()
     registry = CollectorRegistry()
     published, backlog = relay_metrics(registry)
-
-    stream_app = create_faust_app(settings, "intake")
-
-    @stream_app.agent(stream_app.topic(DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
-    async def follow_dispatch(stream):
-        async for raw in stream:
-            intake = app.state.intake
-            await apply_message(raw, lambda envelope: catch_up_routing(intake, envelope.case_id),
-                                consumer=ROUTING_CONSUMER, pool=intake.pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         pool = await create_pool(settings.database_url)
-        intake = app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=system_clock)
+        intake = app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=clock)
 
         def relay(publisher: KafkaPublisher) -> OutboxRelay:
             outbox = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
@@ -53,9 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
             return outbox
 
         try:
-            async with background(settings, pool, stream_app, consumer=ROUTING_CONSUMER,
-                                  catch_up=lambda case_id: catch_up_routing(intake, case_id), clock=system_clock,
-                                  relay=relay, registry=registry) as outbox:
+            async with background(settings, pool, clock=clock, relay=relay) as outbox:
                 app.state.relay = outbox
                 yield
         finally:
@@ -74,8 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def relay_ready() -> tuple[bool, dict]:
         return True, {"leader": app.state.relay.stats.leader, "published": app.state.relay.stats.published}
 
-    app.include_router(ops_router(registry, {"database": database_ready, "relay": relay_ready,
-                                             "consumer": lambda: consumer_ready(stream_app)}))
+    app.include_router(ops_router(registry, {"database": database_ready, "relay": relay_ready}))
     app.include_router(router)
     app.include_router(command_router)
     _error_handlers(app)

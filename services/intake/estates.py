@@ -5,6 +5,7 @@ import uuid
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from estatedesk.streams import estate_stream
 from estatedesk.clock import Clock
 from estatedesk.contracts import Envelope, encode
 from estatedesk.contracts.events import DailyFeedbackReported, EstateConfigured
@@ -12,10 +13,6 @@ from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
 from .domain.errors import InvalidCommand
 from .domain.estate import Estate
-
-
-def estate_stream(estate_id: str) -> str:
-    return f"estate-{estate_id}"
 
 
 async def load_estate(store: EventStore, estate_id: str, conn=None) -> Estate | None:

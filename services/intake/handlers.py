@@ -14,10 +14,10 @@ from estatedesk.contracts import Envelope, Payload, encode
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
 from . import idempotency
-from .domain.case import CaseState, charge_event_id, evolve, fold
-from .domain.commands import COMMANDS, Actor, record_routing
+from estatedesk.lifecycle import CaseState, allowed_commands, charge_event_id, evolve, fold_stored
+
+from .domain.commands import COMMANDS, Actor
 from .domain.errors import InvalidCommand
-from .domain.guards import allowed_commands
 from .domain.reception import NewCase, receive
 from .estates import load_estate, load_policy
 from .intake_rules import extra_facts_at_intake
@@ -78,7 +78,8 @@ class Intake:
             if estate is None:
                 raise InvalidCommand([("estate_id", f"unknown estate {body['estate_id']}")])
             now = self.clock()
-            fact = receive(_new_case(body), estate, now)
+            fact = receive(_new_case(body), estate, now).model_copy(
+                update={"received_by": principal.user, "received_by_role": principal.role})
             policy = await load_policy(self.store, estate.estate_id, conn)
             case_id = f"C-{uuid.uuid4().hex[:16].upper()}"
             extra = await extra_facts_at_intake(conn, body, fact, estate, policy, now)
@@ -97,11 +98,13 @@ class Intake:
 
     async def load_case(self, case_id: str, principal: Principal | None = None, *,
                         conn: asyncpg.Connection | None = None) -> CaseState:
-        events = await self.store.read_stream(case_id, conn=conn)
-        if not events or events[0].event_type != "CaseReceived" or (
-                principal is not None and not principal.may_act_on(events[0].estate_id)):
+        events = await self.store.read_case(case_id, conn=conn)
+        own = [e for e in events if e.stream_version is not None]
+        if not own or own[0].event_type != "CaseReceived" or (
+                principal is not None and not principal.may_act_on(own[0].estate_id)):
             raise CaseNotFound(case_id)
-        return fold(case_id, events[0].estate_id, [(e.event_type, e.payload) for e in events])
+        return fold_stored(case_id, own[0].estate_id, [
+            (e.event_type, e.payload, str(e.event_id), e.stream_version is not None) for e in events])
 
     async def command(self, case_id: str, name: str, body: dict[str, Any], principal: Principal,
                       idempotency_key: str | None) -> tuple[int, dict]:
@@ -112,7 +115,7 @@ class Intake:
         async def write(conn: asyncpg.Connection) -> dict:
             state = await self.load_case(case_id, principal, conn=conn)
             payloads = COMMANDS[name](state, body, actor, self.clock())
-            return await self._append(conn, state, payloads, idempotency_key)
+            return await self._append(conn, state, payloads, idempotency_key, principal.role)
 
         for attempt in range(RETRIES_ON_CONFLICT):
             try:  # a repeated key is answered before the command is decided again
@@ -123,7 +126,7 @@ class Intake:
         raise AssertionError("unreachable")
 
     async def _append(self, conn: asyncpg.Connection, state: CaseState, payloads: list[Payload],
-                      correlation_id: str | None, causation_id: str | None = None) -> dict:
+                      correlation_id: str | None, actor_role: str, causation_id: str | None = None) -> dict:
         now = self.clock()
         envelopes = envelopes_for(state.case_id, state.estate_id, state.version, payloads, now,
                                   correlation_id=correlation_id or state.case_id, causation_id=causation_id)
@@ -132,20 +135,7 @@ class Intake:
         for envelope in envelopes:
             after = evolve(after, envelope.event_type, envelope.payload)
         return {"case_id": state.case_id, "status": after.status, "version": after.version, "position": position,
-                "events": [e.event_type for e in envelopes], "allowed_commands": allowed_commands(after)}
-
-    async def record_routing(self, conn: asyncpg.Connection, case_id: str, decision: Envelope) -> bool:
-        """Record a dispatch decision in the case stream, inside the caller's transaction;
-        a decision recorded before records nothing."""
-        try:
-            state = await self.load_case(case_id, conn=conn)
-        except CaseNotFound:
-            return False
-        payloads = record_routing(state, decision.payload, str(decision.event_id),
-                                  failed=decision.event_type == "DispatchFailed")
-        if payloads:
-            await self._append(conn, state, payloads, decision.correlation_id, str(decision.event_id))
-        return bool(payloads)
+                "events": [e.event_type for e in envelopes], "allowed_commands": allowed_commands(after, actor_role)}
 
 
 def _new_case(body: dict[str, Any]) -> NewCase:

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from estatedesk.contracts.events import EstateConfigured
 from estatedesk.web.security import PrincipalDep, require_estate
 
-from .estates import configure_estate
+from estatedesk.auth import ROLES
+
+from .estates import configure_estate, estate_stream
 from .handlers import Intake
 from .erasure import erase_household
 from .estates import report_daily_feedback
-from .policy import set_policy
+from .policy import policy_history, set_policy
 from .schemas import CaseAccepted, CaseIn, EstateIn, PolicyIn
 
 router = APIRouter(prefix="/v1")
@@ -54,10 +56,43 @@ async def put_estate(estate_id: str, body: EstateIn, principal: PrincipalDep, re
     return {"estate_id": estate_id, "version": version}
 
 
+SETUP_READERS = frozenset(ROLES) - {"resident"}
+
+
+@router.get("/estates/{estate_id}", tags=["estates"], responses={404: {"description": "No such estate"}})
+async def get_estate(estate_id: str, principal: PrincipalDep, request: Request) -> dict:
+    """The estate's current set-up (buildings, units, rooms, grids, staff) and its version."""
+    _may_read_setup(principal, estate_id)
+    events = await _intake(request).store.read_stream(estate_stream(estate_id))
+    configured = [e for e in events if e.event_type == "EstateConfigured"]
+    if not configured:
+        raise HTTPException(404, f"no estate {estate_id}")
+    latest = configured[-1]
+    return {"estate_id": estate_id, "version": len(configured), "configured_at": latest.recorded_at.isoformat(),
+            **latest.payload}
+
+
+@router.get("/estates/{estate_id}/policy", tags=["estates"], responses={404: {"description": "No such estate"}})
+async def get_policy(estate_id: str, principal: PrincipalDep, request: Request) -> dict:
+    """The policy in force (version 0: the defaults), who set it and when, and every earlier version."""
+    _may_read_setup(principal, estate_id)
+    events = await _intake(request).store.read_stream(estate_stream(estate_id))
+    if not any(e.event_type == "EstateConfigured" for e in events):
+        raise HTTPException(404, f"no estate {estate_id}")
+    return policy_history(estate_id, events)
+
+
+def _may_read_setup(principal, estate_id: str) -> None:
+    require_estate(principal, estate_id)
+    if principal.role not in SETUP_READERS:
+        raise HTTPException(403, "residents do not read an estate's set-up")
+
+
 @router.put("/estates/{estate_id}/policy", tags=["estates"],
             responses={422: {"description": "Field-level problems with the rules"}})
 async def put_policy(estate_id: str, body: PolicyIn, principal: PrincipalDep, request: Request) -> dict:
-    """Set the estate's dispatch and SLA rules; recorded as a new version that applies from now on."""
+    """Set the estate's rules; recorded as a new version that applies from now on. Only the
+    blocks the body carries are replaced; the others stay as the previous version had them."""
     require_estate(principal, estate_id)
     if principal.role not in ESTATE_ADMINS:
         raise HTTPException(403, "only an estate manager or group admin may change an estate's policy")

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from estatedesk.clock import system_clock
+from estatedesk.clock import Clock
 from estatedesk.config import Settings
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
@@ -25,7 +25,8 @@ from .ticker import run_ticker
 
 
 
-def create_app(settings: Settings, clock=system_clock) -> FastAPI:
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or settings.clock()
     registry = CollectorRegistry()
     fired = Counter("estatedesk_sla_timers_fired", "Timers fired (breaches)", registry=registry)
     published, backlog = relay_metrics(registry)

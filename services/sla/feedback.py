@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from estatedesk.streams import estate_stream, feedback_stream
 from estatedesk.contracts import Envelope, derived_event_id
 from estatedesk.eventstore import record
 
@@ -42,15 +43,15 @@ async def _settle(conn, estate_id: str, department: str, local: datetime, zone: 
         return 0
     reported = await conn.fetchval(
         "SELECT 1 FROM events WHERE stream_id = $1 AND event_type = 'DailyFeedbackReported'"
-        " AND payload->>'department' = $2 AND payload->>'day' = $3", f"estate-{estate_id}", department, day.isoformat())
+        " AND payload->>'department' = $2 AND payload->>'day' = $3", estate_stream(estate_id), department, day.isoformat())
     await conn.execute("INSERT INTO daily_feedback_checks (estate_id, department, day, outcome) VALUES ($1, $2, $3, $4)",
                        estate_id, department, day, "reported" if reported else "missed")
     if reported:
         return 0
     due = datetime.combine(day, FEEDBACK_DUE, zone)
-    await record(conn, f"estate-{estate_id}/feedback", [Envelope(
+    await record(conn, feedback_stream(estate_id), [Envelope(
         event_id=derived_event_id("feedback", estate_id, department, day), event_type="DailyFeedbackMissed",
-        case_id=f"estate-{estate_id}", estate_id=estate_id, occurred_at=due, recorded_at=now, producer="sla",
+        case_id=estate_stream(estate_id), estate_id=estate_id, occurred_at=due, recorded_at=now, producer="sla",
         correlation_id=f"feedback-{estate_id}-{day}",
         payload={"department": department, "day": day.isoformat(), "due_at": due.isoformat()})])
     return 1

@@ -6,11 +6,13 @@ from datetime import datetime
 
 import asyncpg
 
+from estatedesk.streams import estate_stream
+
 from .domain.sla_policy import SlaPolicy, policy_from
 
 
 async def policy_for(conn: asyncpg.Connection, estate_id: str, received_at: datetime) -> SlaPolicy:
-    stream = f"estate-{estate_id}"
+    stream = estate_stream(estate_id)
     timezone = await conn.fetchval(
         "SELECT payload->>'timezone' FROM events WHERE stream_id = $1 AND event_type = 'EstateConfigured'"
         " ORDER BY version DESC LIMIT 1", stream) or "Asia/Shanghai"

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, Envelope, derived_event_id
 from estatedesk.eventstore import EventStore
-from tests.support import eventually, repair_case
+from tests.support import eventually, repair_case, stack_now
 
 
 async def _views(pool, case_ids):
@@ -110,7 +110,7 @@ async def _settled(pool, case_id):
 
 def _dispatch_event(received: Envelope) -> Envelope:
     # the same decision the dispatch service made: same derived id, so consumers must drop it
-    now = datetime.now(timezone.utc)
+    now = stack_now()
     return Envelope(
         event_id=derived_event_id("dispatch", received.event_id), event_type="CaseDispatched",
         case_id=received.case_id, estate_id=received.estate_id, occurred_at=now, recorded_at=now,
@@ -125,7 +125,7 @@ async def test_a_case_whose_every_message_the_broker_lost_is_recovered_from_the_
     case whose only message was lost is found by the consumers' sweep of the store."""
     store = EventStore(pool)
     case_id = f"C-LOST-{uuid.uuid4().hex[:8].upper()}"
-    now = datetime.now(timezone.utc)
+    now = stack_now()
     received = Envelope(
         event_id=uuid.uuid4(), event_type="CaseReceived", case_id=case_id, estate_id="E001", stream_version=1,
         occurred_at=now, recorded_at=now, producer="intake", correlation_id=case_id,
@@ -145,7 +145,7 @@ async def test_a_case_whose_every_message_the_broker_lost_is_recovered_from_the_
 
 async def test_a_poison_message_is_set_aside_and_the_cases_behind_it_flow_on(stack, intake, pool):
     poison_id = uuid.uuid4()
-    now = datetime.now(timezone.utc)
+    now = stack_now()
     bad_payload = Envelope(event_id=poison_id, event_type="CaseReceived", case_id="C-POISON", estate_id="E001",
                            stream_version=1, occurred_at=now, recorded_at=now, producer="intake",
                            correlation_id="x", payload={"n": 1})

@@ -9,6 +9,7 @@ import pytest
 
 from estatedesk.contracts import Envelope
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
+from tests.support import stack_now
 
 
 PAYLOADS = {"CaseDispatched": {"departments": [], "rule": "test", "dispatched_at": "2026-11-22T09:30:00Z"}}
@@ -16,7 +17,7 @@ PAYLOADS = {"CaseDispatched": {"departments": [], "rule": "test", "dispatched_at
 
 def _event(stream: str, version: int, kind: str = "EstateConfigured") -> Envelope:
     # by default a type no consumer acts on: these streams exercise the store, not the services
-    now = datetime.now(timezone.utc)
+    now = stack_now()
     return Envelope(event_id=uuid.uuid4(), event_type=kind, case_id=stream, estate_id="E001",
                     stream_version=version, occurred_at=now, recorded_at=now, producer="test",
                     correlation_id="test", payload=PAYLOADS.get(kind, {"name": f"v{version}"}))

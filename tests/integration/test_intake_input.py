@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import token_for
-from tests.support import repair_case
+from tests.support import repair_case, stack_now
 
 
 async def _event_count(pool) -> int:
@@ -19,8 +19,8 @@ async def _event_count(pool) -> int:
     (repair_case(location={"building": "3", "unit": "2"}), ["body", "location", "room"]),
     (repair_case(location={"building": "99", "unit": "1", "room": "0101"}), ["body", "location", "building"]),
     (repair_case(reporter={"name": "x", "phone": "not-a-phone"}), ["body", "reporter", "phone"]),
-    (repair_case(received_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()), ["body", "received_at"]),
-    (repair_case(received_at=(datetime.now(timezone.utc) - timedelta(days=8)).isoformat()), ["body", "received_at"]),
+    (repair_case(received_at=(stack_now() + timedelta(hours=1)).isoformat()), ["body", "received_at"]),
+    (repair_case(received_at=(stack_now() - timedelta(days=8)).isoformat()), ["body", "received_at"]),
     (repair_case(type="parcel"), ["body", "type"]),
 ])
 async def test_bad_case_is_refused_with_the_field_and_nothing_is_written(intake, pool, body, field):

@@ -57,7 +57,8 @@ def _recount(cases) -> dict:
     out = {"total": 0, "by_type": Counter(), "by_category": Counter(), "by_channel": Counter(),
            "by_department": Counter(), "resp": [], "resol": [], "rules": defaultdict(Counter), "breaches": 0,
            "levels": Counter(), "repeats": 0, "completed": 0, "visited": 0, "last_visit": Counter(),
-           "paid_cases": 0, "paid_fen": 0, "problems": Counter()}
+           "paid_cases": 0, "paid_fen": 0, "problems": Counter(), "breached_after_pause": 0,
+           "breached_then_reopened": 0}
     for events in cases.values():
         kinds = [e[0] for e in events]
         received = events[0][3]
@@ -66,7 +67,7 @@ def _recount(cases) -> dict:
         out["by_type"][received["type"]] += 1
         out["by_category"][f"{received['type']}/{received['category']}"] += 1
         out["by_channel"][received["channel"]] += 1
-        routed = [e[3]["departments"] for e in events if e[0] in ("CaseRouted", "CaseDispatched")]
+        routed = [e[3]["departments"] for e in events if e[0] == "CaseDispatched"]
         out["by_department"][routed[-1][0] if routed and routed[-1] else "unrouted"] += 1
         first = [e[2] for e in events if e[0] in ("CaseReplied", "CaseAccepted", "CaseReferredToSupervisor")]
         if first:
@@ -75,13 +76,19 @@ def _recount(cases) -> dict:
         archived = [e[2] for e in events if e[0] == "CaseArchived"]
         if done or (archived and "CaseCancelled" not in kinds):
             out["resol"].append(((done or archived)[-1] - at).total_seconds())
-        breached = {e[3]["rule"] for e in events if e[0] == "SlaBreached"}
-        met = {e[3]["rule"] for e in events if e[0] == "SlaMet"} - breached
-        for rule in breached:
-            out["rules"][rule]["breached"] += 1
-        for rule in met:
-            out["rules"][rule]["met"] += 1
+        # every clock instance counts once: breached if it ever breached (a later pause,
+        # resume, completion or reopening never undoes that), else met if it was met
+        rule_of = {e[3]["obligation_id"]: e[3]["rule"] for e in events if e[0] == "SlaClockStarted"}
+        breached = {e[3]["obligation_id"] for e in events if e[0] == "SlaBreached"}
+        met = {e[3]["obligation_id"] for e in events if e[0] == "SlaMet"} - breached
+        for obligation in breached:
+            out["rules"][rule_of[obligation]]["breached"] += 1
+        for obligation in met:
+            out["rules"][rule_of[obligation]]["met"] += 1
         out["breaches"] += len(breached)
+        out["breached_after_pause"] += bool(breached & {e[3]["obligation_id"] for e in events
+                                                         if e[0] == "SlaClockPaused"})
+        out["breached_then_reopened"] += bool(breached) and "CaseReopened" in kinds
         out["levels"].update(str(e[3]["level"]) for e in events if e[0] == "EscalationRaised")
         out["repeats"] += "RepeatComplaintDetected" in kinds
         visits = [e[3]["satisfaction"] for e in events if e[0] == "ReturnVisitRecorded"]
@@ -138,6 +145,9 @@ async def test_every_served_figure_matches_a_recount_from_the_raw_events(stack, 
     reference = _recount(await _cases(pool, MONTH, estate))
     previous = len(await _cases(pool, PREVIOUS, estate))
     assert reference["total"] == (50_000 if estate is None else 2_500)
+    # the month holds what a breach must survive: pauses after it, and reopenings
+    assert reference["breached_after_pause"] >= (200 if estate is None else 10)
+    assert reference["breached_then_reopened"] >= (50 if estate is None else 2)
     _assert_served_equals_recount(response.json(), reference, previous)
 
 

@@ -57,7 +57,7 @@ async def test_every_consumer_reports_its_lag(stack):
     import httpx
 
     async with httpx.AsyncClient(timeout=10) as client:
-        for service, consumer in (("intake", "intake.routing"), ("dispatch", "dispatch"), ("sla", "sla")):
+        for service, consumer in (("dispatch", "dispatch"), ("sla", "sla")):
             async def exported():
                 text = (await client.get(f"{stack.url(service)}/metrics")).text
                 return f'estatedesk_consumer_lag_events{{consumer="{consumer}"}}' in text

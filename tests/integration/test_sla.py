@@ -4,16 +4,22 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from datetime import datetime, timedelta, timezone
+import uuid
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from estatedesk.demo import staffed_estate
+from services.sla.domain.working_time import is_working_day
 from services.sla.feedback import flag_missing_feedback
 from tests.conftest import token_for
-from tests.support import eventually, repair_case
+from tests.support import eventually, repair_case, stack_now
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def complaint(hours_ago: float, title: str = "Lift broken for days") -> dict:
-    received = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+    received = stack_now() - timedelta(hours=hours_ago)
     return repair_case(type="complaint", category="service", title=title, repair=None,
                        complaint={"origin": "resident"}, location={"area": "lobby"}, received_at=received.isoformat())
 
@@ -84,20 +90,37 @@ async def _at_least(pool, case_ids, n):
     return len(await _escalations(pool, case_ids)) >= n
 
 
+def _working_day_long_ago() -> date:
+    """A working day a year before the stack's today: no live ticker settles it by itself,
+    whatever time of day the suite runs at (the ticker only settles each estate's today)."""
+    day = stack_now().astimezone(SHANGHAI).date() - timedelta(days=365)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 async def test_departments_that_miss_the_1700_feedback_are_flagged_once(stack, intake, pool):
-    head = token_for(stack, "department_head", ("E002",), "e002-eng-head")
-    day = "2026-12-01"  # a Tuesday: a working day
-    reported = await intake.post("/v1/estates/E002/daily-feedback", headers=head,
-                                 json={"department": "engineering", "day": day, "summary": "8 done, 1 open"})
+    estate_id = f"EFB{uuid.uuid4().hex[:6].upper()}"
+    admin = token_for(stack, "group_admin", (), "group-admin")
+    estate = {**staffed_estate("Feedback Court", estate_id, 2).model_dump(mode="json")}
+    assert (await intake.put(f"/v1/estates/{estate_id}", headers=admin, json=estate)).status_code == 200
+    day = _working_day_long_ago()
+    head = token_for(stack, "department_head", (estate_id,), "eng-head")
+    reported = await intake.post(f"/v1/estates/{estate_id}/daily-feedback", headers=head,
+                                 json={"department": "engineering", "day": day.isoformat(), "summary": "8 done, 1 open"})
     assert reported.status_code == 201, reported.text
-    at = datetime(2026, 12, 1, 17, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
-    before = datetime(2026, 12, 1, 16, 55, tzinfo=ZoneInfo("Asia/Shanghai"))
-    assert await flag_missing_feedback(pool, before) == 0
-    flagged = await flag_missing_feedback(pool, at)
-    assert flagged >= 4  # every department of each demo estate but E002's engineering
-    assert await flag_missing_feedback(pool, at) == 0
+    due = datetime.combine(day, time(17, 0), SHANGHAI)
+    assert await _missed(pool, estate_id, day) == []
+    await flag_missing_feedback(pool, due - timedelta(minutes=5))
+    assert await _missed(pool, estate_id, day) == []
+    await flag_missing_feedback(pool, due + timedelta(minutes=5))
+    assert await _missed(pool, estate_id, day) == ["cleaning", "customer_service", "greening", "security"]
+    await flag_missing_feedback(pool, due + timedelta(minutes=6))
+    assert await _missed(pool, estate_id, day) == ["cleaning", "customer_service", "greening", "security"]
+
+
+async def _missed(pool, estate_id: str, day: date) -> list[str]:
     async with pool.acquire() as conn:
-        missed = [json.loads(p)["department"] for p in await conn.fetchval(
-            "SELECT array_agg(payload) FROM events WHERE stream_id = 'estate-E002/feedback'"
-            " AND payload->>'day' = $1", day)]
-    assert sorted(missed) == ["cleaning", "customer_service", "greening", "security"]
+        rows = await conn.fetch("SELECT payload FROM events WHERE stream_id = $1 AND payload->>'day' = $2",
+                                f"estate-{estate_id}/feedback", day.isoformat())
+    return sorted(json.loads(r["payload"])["department"] for r in rows)

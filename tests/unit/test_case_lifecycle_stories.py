@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from estatedesk.contracts import encode
-from services.intake.domain.case import CaseState, charge_event_id, evolve, started
-from services.intake.domain.commands import COMMANDS, Actor, record_routing
+from estatedesk.lifecycle.state import CaseState, charge_event_id, evolve, started
+from services.intake.domain.commands import COMMANDS, Actor
 from services.intake.domain.errors import IllegalTransition, InvalidCommand, NotPermitted
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
@@ -27,9 +27,9 @@ def given(state: CaseState, *steps) -> CaseState:
 
 
 def routed(state: CaseState, departments=("engineering",), decision_id="D-1") -> CaseState:
-    for payload in record_routing(state, {"departments": list(departments)}, decision_id, failed=False):
-        state = evolve(state, type(payload).event_type(), encode(payload))
-    return state
+    """Dispatch's decision, as stored in dispatch's stream."""
+    return evolve(state, "CaseDispatched", {"departments": list(departments)}, event_id=decision_id,
+                  own_stream=False)
 
 
 def kinds(state, command, actor, **data):
@@ -48,10 +48,17 @@ def test_a_repair_runs_its_whole_path_to_the_archive():
     assert given(state, ("archive", DESK, {})).status == "archived"
 
 
-def test_a_dispatch_decision_is_recorded_once():
+def test_a_dispatch_decision_is_applied_once_and_does_not_move_the_case_version():
     state = routed(case())
-    assert state.status == "dispatched"
-    assert record_routing(state, {"departments": ["engineering"]}, "D-1", failed=False) == []
+    assert (state.status, state.departments, state.version) == ("dispatched", ("engineering",), 1)
+    assert routed(state) == state
+
+
+def test_the_routing_echo_of_older_databases_only_advances_the_version():
+    state = evolve(routed(case()), "CaseRouted", {"dispatch_event_id": "D-1", "departments": ["engineering"]})
+    assert (state.status, state.departments, state.version) == ("dispatched", ("engineering",), 2)
+    echo_alone = evolve(case(), "CaseRouted", {"dispatch_event_id": "D-7", "departments": ["cleaning"]})
+    assert (echo_alone.status, echo_alone.departments) == ("dispatched", ("cleaning",))
 
 
 def test_a_failed_inspection_and_a_dissatisfied_visit_send_the_complaint_back_to_work():

@@ -57,7 +57,7 @@ COMPLAINT = {"type": "complaint", "category": "noise", "complaint": {"origin": "
 
 
 def test_engineering_told_within_5_minutes_is_met():
-    life = Life(REPAIR).event("CaseRouted", {"departments": ["engineering"]}, T0 + timedelta(minutes=2))
+    life = Life(REPAIR).event("CaseDispatched", {"departments": ["engineering"]}, T0 + timedelta(minutes=2))
     assert life.kinds() == ["SlaClockStarted", "SlaMet"]
     assert life.fired[1][1]["elapsed_seconds"] == 120
 
@@ -112,7 +112,7 @@ def test_a_group_transferred_complaint_owes_the_group_register_progress():
 
 def test_a_return_visit_is_due_within_one_working_day_of_completion():
     friday = datetime(2026, 11, 27, 16, 0, tzinfo=SH)
-    life = Life(REPAIR).event("CaseRouted", {"departments": ["engineering"]}, T0)
+    life = Life(REPAIR).event("CaseDispatched", {"departments": ["engineering"]}, T0)
     life.event("WorkCompleted", {}, friday)
     started = [p for k, p in life.fired if k == "SlaClockStarted" and p["rule"] == "return_visit_made"][0]
     assert started["due_at"] == datetime(2026, 11, 30, 16, 0, tzinfo=SH)  # Friday 16:00 + 9 working hours
@@ -122,9 +122,11 @@ def test_a_clock_paused_while_waiting_on_the_resident_does_not_fire_and_moves_it
     life = Life(COMPLAINT).event("WorkPaused", {"reason": "waiting_on_resident"}, T0 + timedelta(hours=10))
     life.tick(T0 + timedelta(hours=30))
     assert "SlaBreached" not in life.kinds() and "SlaWarning" not in life.kinds()
+    assert [p["paused_at"] for k, p in life.fired if k == "SlaClockPaused"] == [T0 + timedelta(hours=10)]
     life.event("WorkResumed", {}, T0 + timedelta(hours=40))
-    moved = [p for k, p in life.fired if k == "SlaClockStarted"][-1]
+    moved = [p for k, p in life.fired if k == "SlaClockResumed"][-1]
     assert moved["due_at"] == T0 + timedelta(hours=54)  # 24 h target + 30 h waiting
+    assert moved["resumed_at"] == T0 + timedelta(hours=40)
     life.tick(T0 + timedelta(hours=53))
     assert "SlaBreached" not in life.kinds()
     life.tick(T0 + timedelta(hours=54))
@@ -147,9 +149,9 @@ def test_a_reopened_complaint_starts_a_new_clock_and_the_old_one_stays_met():
 
 
 def test_a_transferred_case_keeps_its_met_response():
-    life = Life(REPAIR).event("CaseRouted", {"departments": ["engineering"]}, T0 + timedelta(minutes=1))
+    life = Life(REPAIR).event("CaseDispatched", {"departments": ["engineering"]}, T0 + timedelta(minutes=1))
     life.event("CaseTransferred", {"to_department": "cleaning"}, T0 + timedelta(minutes=3))
-    life.event("CaseRouted", {"departments": ["cleaning"]}, T0 + timedelta(minutes=4)).tick(T0 + timedelta(hours=1))
+    life.event("CaseDispatched", {"departments": ["cleaning"]}, T0 + timedelta(minutes=4)).tick(T0 + timedelta(hours=1))
     assert life.kinds().count("SlaMet") == 1 and "SlaBreached" not in life.kinds()
 
 

@@ -1,49 +1,61 @@
-"""The case view: what a dashboard shows of one case, folded from every topic's events."""
+"""The case view: what a screen shows of one case, folded from every stream's events.
+
+Status, departments, assignee and what the case waits for come from the shared lifecycle
+fold (the one intake decides by), kept in the view as `lifecycle`. The rest is content: what
+was written at each step and by whom, and the deadlines as a ledger — one entry per clock
+instance, which a pause, a resume, a reopening or a new policy never erases.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from estatedesk.lifecycle import CaseState, evolve, started, waiting_for
 
 View = dict[str, Any]
 
-_STATUS_AFTER = {
-    "CaseReplied": "replied", "CaseReferredToSupervisor": "referred", "CaseAccepted": "accepted",
-    "WorkStarted": "in_progress", "WorkPaused": "paused", "WorkCompleted": "completed",
-    "SupervisorReviewed": "reviewed", "CaseReopened": "in_progress", "CaseCancelled": "cancelled",
-    "CaseMerged": "merged", "CaseArchived": "archived",
-}
 FIRST_RESPONSE = frozenset({"CaseReplied", "CaseAccepted", "CaseReferredToSupervisor"})
 CLOSED = frozenset({"archived", "cancelled", "merged"})
-
-
-def _history_entry(event: dict) -> dict:
-    return {"event_type": event["event_type"], "at": event["occurred_at"], "producer": event["producer"],
-            "actor": event["payload"].get("actor")}
+NOT_DETAILS = frozenset({"actor", "actor_role"})
+RECEIVED_DETAILS = ("channel", "priority", "received_at")
 
 
 def new_view(event: dict) -> View:
     p = event["payload"]
+    state = started(event["case_id"], event["estate_id"], p)
     return {
         "case_id": event["case_id"], "estate_id": event["estate_id"], "type": p["type"],
         "category": p.get("category"), "channel": p["channel"], "title": p["title"],
-        "location": p["location"], "reporter": p["reporter"], "priority": p["priority"],
-        "received_at": p["received_at"], "status": "received", "departments": [],
-        "coordinator": None, "assignee": None, "deadlines": [], "escalations": [], "history": [],
+        "description": p.get("description", ""), "location": p["location"], "reporter": p["reporter"],
+        "priority": p["priority"], "received_at": p["received_at"], "received_by": p.get("received_by"),
+        "status": state.status, "waiting_for": waiting_for(state), "departments": [], "coordinator": None,
+        "assignee": None, "routing": None, "deadlines": [], "escalations": [], "history": [],
         "first_response_at": None, "completed_at": None, "closed_at": None, "return_visits": [],
         "repeat_of": None, "in_warranty": None, "charges": [], "penalty_fen": 0,
-        "group_ref": (p.get("complaint") or {}).get("group_ref"), "paused_from": None,
+        "group_ref": (p.get("complaint") or {}).get("group_ref"), "lifecycle": state.to_json(),
     }
 
 
+def lifecycle_of(view: View) -> CaseState:
+    return CaseState.from_json(view["lifecycle"])
+
+
 def apply(view: View | None, event: dict) -> View | None:
-    """The view after `event` (an envelope as JSON). Unknown event types only add history."""
+    """The view after `event` (a stored envelope as JSON). Unknown event types only add history."""
     kind, p = event["event_type"], event["payload"]
     if kind == "CaseReceived":
         view = new_view(event)
     if view is None:
         return None
-    view = {**view, "history": [*view["history"], _history_entry(event)]}
-    if kind in _STATUS_AFTER:
-        view["status"] = _STATUS_AFTER[kind]
+    before = lifecycle_of(view)
+    state = before if kind == "CaseReceived" else evolve(
+        before, kind, p, event_id=str(event["event_id"]), own_stream=event.get("stream_version") is not None)
+    view = {**view, "lifecycle": state.to_json(), "status": state.status, "waiting_for": waiting_for(state),
+            "departments": list(state.departments), "coordinator": state.coordinator, "assignee": state.assignee,
+            "priority": state.priority, "in_warranty": state.in_warranty}
+    if kind == "CaseRouted" and state.routings == before.routings:
+        return view  # an older database's echo of a decision shown already
+    view["history"] = [*view["history"], history_entry(event)]
     if kind in FIRST_RESPONSE and view["first_response_at"] is None:
         view["first_response_at"] = event["occurred_at"]
     _HANDLERS.get(kind, lambda v, p, e: None)(view, p, event)
@@ -52,81 +64,138 @@ def apply(view: View | None, event: dict) -> View | None:
     return view
 
 
-def _routed(view: View, p: dict, event: dict) -> None:
-    if view["status"] in ("received", "dispatched", "referred"):
-        view["status"] = "dispatched"
-    view.update(departments=p["departments"], coordinator=p.get("coordinator"), assignee=p.get("assignee"),
-                priority=p.get("priority", view["priority"]))
+def history_entry(event: dict) -> dict:
+    """Who did what, when, and what they wrote (the event's own fields)."""
+    p = event["payload"]
+    if event["event_type"] == "CaseReceived":
+        actor, role = p.get("received_by"), p.get("received_by_role")
+        details = {k: p[k] for k in RECEIVED_DETAILS if k in p}
+    else:
+        actor, role = p.get("actor"), p.get("actor_role")
+        details = {k: v for k, v in p.items() if k not in NOT_DETAILS}
+    return {"event_type": event["event_type"], "at": event["occurred_at"], "producer": event["producer"],
+            "actor": actor, "actor_role": role, "details": details}
 
 
-def _bounced(view: View, p: dict, event: dict) -> None:
-    view.update(status="dispatched", departments=[], assignee=None)
-
-
-def _failed(view: View, p: dict, event: dict) -> None:
-    view["dispatch_failure"] = p["reason"]
-
-
-def _paused(view: View, p: dict, event: dict) -> None:
-    previous = [h["event_type"] for h in view["history"][:-1]]
-    view["paused_from"] = "accepted" if previous and previous[-1] == "CaseAccepted" else "in_progress"
-
-
-def _resumed(view: View, p: dict, event: dict) -> None:
-    view["status"], view["paused_from"] = view.get("paused_from") or "in_progress", None
+def _decided(view: View, p: dict, event: dict) -> None:
+    view["routing"] = {k: p.get(k) for k in ("rule", "rule_version", "rule_table", "notify", "staff_needed",
+                                             "unstaffed", "bounces")}
+    if event["event_type"] == "DispatchFailed":
+        view["dispatch_failure"] = p.get("reason")
 
 
 def _completed(view: View, p: dict, event: dict) -> None:
     view["completed_at"] = event["occurred_at"]
 
 
-def _inspected(view: View, p: dict, event: dict) -> None:
-    if p["passed"]:
-        view["status"] = "inspected"
-
-
 def _visited(view: View, p: dict, event: dict) -> None:
-    view["return_visits"] = [*view["return_visits"], {"at": event["occurred_at"], "method": p["method"],
-                                                      "satisfaction": p["satisfaction"]}]
-    if p["satisfaction"] != "dissatisfied":
-        view["status"] = "visited"
+    view["return_visits"] = [*view["return_visits"], {
+        "at": event["occurred_at"], "method": p["method"], "satisfaction": p["satisfaction"],
+        "comments": p.get("comments", ""), "actor": p.get("actor")}]
 
 
 def _charged(view: View, p: dict, event: dict) -> None:
     kept = [c for c in view["charges"] if c["event_id"] != p.get("supersedes_event_id")]
     view["charges"] = [*kept, {"event_id": event["event_id"], "total_fen": p["total_fen"],
-                               "completion_number": p["completion_number"]}]
-
-
-def _clock(view: View, p: dict, event: dict) -> None:
-    view["deadlines"] = [d for d in view["deadlines"] if d["rule"] != p["rule"]] + [
-        {"rule": p["rule"], "due_at": p["due_at"], "met_at": None, "breached": False}]
-
-
-def _settled(view: View, p: dict, event: dict) -> None:
-    met = event["event_type"] == "SlaMet"
-    view["deadlines"] = [({**d, "met_at": p["met_at"]} if met else {**d, "breached": True})
-                         if d["rule"] == p["rule"] else d for d in view["deadlines"]]
+                               "completion_number": p["completion_number"],
+                               "charge_lines": p.get("charge_lines", [])}]
 
 
 def _escalated(view: View, p: dict, event: dict) -> None:
     view["escalations"] = [*view["escalations"], {"level": p["level"], "to_role": p["to_role"],
-                                                  "reason": p.get("reason"), "raised_at": p["raised_at"]}]
+                                                  "reason": p.get("reason"), "raised_at": p["raised_at"],
+                                                  "rule": p.get("rule")}]
+
+
+def _penalty(view: View, p: dict, event: dict) -> None:
+    view["penalty_fen"] += p["amount_fen"]
 
 
 _HANDLERS = {
-    "CaseRouted": _routed, "CaseDispatched": _routed, "DispatchFailed": _failed,
-    "CaseTransferred": _bounced, "CaseRejected": _bounced, "WorkPaused": _paused, "WorkResumed": _resumed,
-    "WorkCompleted": _completed, "InspectionRecorded": _inspected, "ReturnVisitRecorded": _visited,
-    "ChargeableWorkCompleted": _charged, "SlaClockStarted": _clock, "SlaMet": _settled, "SlaBreached": _settled,
-    "EscalationRaised": _escalated,
-    "SlaWarning": lambda v, p, e: v.update(deadlines=[{**d, "warned": True} if d["rule"] == p["rule"] else d
-                                                      for d in v["deadlines"]]),
+    "CaseDispatched": _decided, "DispatchFailed": _decided, "WorkCompleted": _completed,
+    "ReturnVisitRecorded": _visited, "ChargeableWorkCompleted": _charged, "EscalationRaised": _escalated,
     "RepeatComplaintDetected": lambda v, p, e: v.update(repeat_of=p["earlier_case_id"]),
-    "WarrantyDetermined": lambda v, p, e: v.update(in_warranty=p["in_warranty"]),
-    "ViolationPenaltyRecorded": lambda v, p, e: v.update(penalty_fen=v["penalty_fen"] + p["amount_fen"]),
+    "ViolationPenaltyRecorded": _penalty,
 }
+
+
+# ---- deadlines: a ledger of clock instances ----
+
+def _instance(view: View, p: dict) -> dict | None:
+    """The ledger entry an SLA event is about: by obligation id, or — for events written
+    without one — the latest unsettled entry of the rule."""
+    wanted = p.get("obligation_id")
+    for entry in reversed(view["deadlines"]):
+        if entry["obligation_id"] == wanted or (wanted is None and entry["rule"] == p["rule"]
+                                                and not entry["met_at"] and not entry["breached"]):
+            return entry
+    return None
+
+
+def _started(view: View, p: dict, event: dict) -> None:
+    entry = _instance(view, p) if p.get("obligation_id") else None
+    if entry is not None:  # older databases re-announced a resumed clock as a new start
+        _resume(entry, event["occurred_at"], p["due_at"])
+        return
+    number = 1 + sum(1 for d in view["deadlines"] if d["rule"] == p["rule"])
+    view["deadlines"] = [*view["deadlines"], {
+        "obligation_id": p.get("obligation_id") or f"{view['case_id']}/{p['rule']}/{number}", "rule": p["rule"],
+        "started_at": p.get("started_at", event["occurred_at"]), "due_at": p["due_at"], "met_at": None,
+        "breached": False, "breached_at": None, "warned": False, "warned_at": None, "paused": [],
+        "policy_version": p.get("policy_version")}]
+
+
+def _resume(entry: dict, at: str, due_at: str) -> None:
+    entry["due_at"] = due_at
+    entry["paused"] = [({**span, "to": at} if span["to"] is None else span) for span in entry["paused"]]
+
+
+def _ledger(update):
+    def handle(view: View, p: dict, event: dict) -> None:
+        view["deadlines"] = [dict(d, paused=list(d["paused"])) for d in view["deadlines"]]
+        entry = _instance(view, p)
+        if entry is not None:
+            update(entry, p, event)
+    return handle
+
+
+def _paused(entry: dict, p: dict, event: dict) -> None:
+    entry["paused"].append({"from": p["paused_at"], "to": None})
+
+
+def _met(entry: dict, p: dict, event: dict) -> None:
+    entry["met_at"] = p["met_at"]
+
+
+def _breached(entry: dict, p: dict, event: dict) -> None:
+    entry["breached"], entry["breached_at"] = True, p.get("breached_at", event["occurred_at"])
+
+
+def _warned(entry: dict, p: dict, event: dict) -> None:
+    entry["warned"], entry["warned_at"] = True, p.get("warned_at", event["occurred_at"])
+
+
+_HANDLERS.update({
+    "SlaClockStarted": lambda v, p, e: (v.update(deadlines=[dict(d) for d in v["deadlines"]]), _started(v, p, e)),
+    "SlaClockPaused": _ledger(_paused),
+    "SlaClockResumed": _ledger(lambda entry, p, e: _resume(entry, p["resumed_at"], p["due_at"])),
+    "SlaMet": _ledger(_met), "SlaBreached": _ledger(_breached), "SlaWarning": _ledger(_warned),
+})
 
 
 def is_breached(view: View) -> bool:
     return any(d["breached"] for d in view["deadlines"])
+
+
+def next_due_at(view: View) -> str | None:
+    """The earliest due time of a deadline still owed (None once the case is closed)."""
+    if view["status"] in CLOSED:
+        return None
+    owed = [d["due_at"] for d in view["deadlines"]
+            if not d["met_at"] and not (d["paused"] and d["paused"][-1]["to"] is None)]
+    return min(owed, key=datetime.fromisoformat) if owed else None
+
+
+def public(view: View) -> View:
+    """The view as the API answers it: without the fold's bookkeeping."""
+    return {k: v for k, v in view.items() if k != "lifecycle"}

@@ -28,7 +28,7 @@ async def _dashboard_context(request: Request, user, estate_id: str | None) -> d
     return {"board": board.data if board.ok else {}, "estate_id": estate_id or "",
             "problem": "" if board.ok else explain(board).general,
             "breached": [c for c in breached.get("items", []) if c.get("status") not in closed] if breached.ok else [],
-            "fetched_at": datetime.now(timezone.utc).isoformat()}
+            "fetched_at": request.app.state.clock().isoformat()}
 
 
 @router.get("/boards/dashboard")
@@ -49,7 +49,7 @@ async def handover(request: Request, user: UserDep, estate_id: str = ""):
     answer = await request.app.state.api.handover(user.token, estate)
     return render(request, "boards/handover.html", items=answer.get("items", []) if answer.ok else [],
                   problem="" if answer.ok else explain(answer).general, estate_id=estate or "",
-                  printed_at=datetime.now(timezone.utc).isoformat())
+                  printed_at=request.app.state.clock().isoformat())
 
 
 def _bars(mapping: dict | None) -> list[tuple[str, float, int]]:

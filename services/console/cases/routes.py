@@ -114,7 +114,7 @@ async def _case_page(request: Request, user, case_id: str, *, min_position: int 
     view = answer.data
     if view.get("estate_id") not in request.app.state.timezones:
         await estate_setup(request, user, view.get("estate_id"))
-    now = datetime.now(timezone.utc)
+    now = request.app.state.clock()
     commands, from_view = _commands(view)
     if open_command and open_command not in commands:
         commands.append(open_command)

@@ -38,7 +38,7 @@ async def _fetch(request: Request, user, params: dict) -> tuple[list[dict], str]
 async def queue(queue: str, request: Request, user: UserDep, filters: Annotated[f.QueueFilters, Query()]):
     if queue not in QUEUES:
         raise HTTPException(404, f"no queue {queue}")
-    now = datetime.now(timezone.utc)
+    now = request.app.state.clock()
     params = f.api_params(filters, now)
     department = ""
     problem = ""

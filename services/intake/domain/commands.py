@@ -13,14 +13,14 @@ from typing import Any, Callable
 from estatedesk.contracts import Payload
 from estatedesk.contracts.case_events import (
     CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
-    CaseReplied, CaseRouted, CaseTransferred, ChargeableWorkCompleted, ChargeLine, InspectionRecorded,
+    CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeLine, InspectionRecorded,
     ProgressNoted, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
     WorkResumed, WorkStarted,
 )
 
-from .case import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
+from estatedesk.lifecycle import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 from .errors import IllegalTransition, InvalidCommand, NotPermitted
-from .guards import ROLES, allowed_commands, may
+from estatedesk.lifecycle.guards import ROLES, allowed_commands, may
 
 
 @dataclass(frozen=True)
@@ -200,19 +200,9 @@ def progress(state, data, actor, now):
                           group_ref=state.group_ref, **by)]
 
 
-def record_routing(state: CaseState, decision: dict, dispatch_event_id: str, failed: bool) -> list[Payload]:
-    """Record a dispatch decision once; a decision seen before records nothing."""
-    if dispatch_event_id in state.routings or state.is_closed:
-        return []
-    departments = decision.get("departments") or ["customer_service"]
-    return [CaseRouted(dispatch_event_id=dispatch_event_id, departments=departments,
-                       coordinator=decision.get("coordinator"), assignee=decision.get("assignee"),
-                       priority=decision.get("priority", state.priority), dispatch_failed=failed)]
-
-
 COMMANDS: dict[str, Callable[[CaseState, dict, Actor, datetime], list[Payload]]] = {
     "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
     "reject": reject, "complete": complete, "inspect": inspect, "review": review, "return-visit": return_visit,
     "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
 }
-__all__ = ["Actor", "COMMANDS", "record_routing", "DESK_TYPES", "NEEDS_FULL_CLOSURE"]
+__all__ = ["Actor", "COMMANDS", "DESK_TYPES", "NEEDS_FULL_CLOSURE"]

@@ -55,7 +55,7 @@ def _start(sla: SlaCase, rule: ClockRule, at: datetime, policy: SlaPolicy) -> tu
     sla = replace(sla, clocks=(*sla.clocks, clock), instances={**sla.instances, rule.rule: n})
     return sla, [Action(f"{clock.obligation_id}/started", "SlaClockStarted",
                         {"obligation_id": clock.obligation_id, "rule": rule.rule, "started_at": at,
-                         "due_at": due_at(clock, rule, policy)}, at)]
+                         "due_at": due_at(clock, rule, policy), "policy_version": policy.version}, at)]
 
 
 def _meets(rule: ClockRule, event_type: str, payload: dict) -> bool:
@@ -81,15 +81,17 @@ def observe(sla: SlaCase, event_type: str, payload: dict, at: datetime, policy: 
         elif clock.state in ("open", "breached") and rule.pausable and event_type == "WorkPaused" \
                 and payload.get("reason") == "waiting_on_resident" and clock.paused_since is None:
             clock = replace(clock, paused_since=at)
+            actions.append(Action(f"{clock.obligation_id}/paused/{at.isoformat()}", "SlaClockPaused",
+                                  {"obligation_id": clock.obligation_id, "rule": clock.rule, "paused_at": at}, at))
         elif clock.paused_since is not None and event_type == "WorkResumed":
             clock = _resumed(clock, rule, policy, at)
             actions.append(Action(f"{clock.obligation_id}/resumed/{int(clock.paused.total_seconds())}",
-                                  "SlaClockStarted",
-                                  {"obligation_id": clock.obligation_id, "rule": clock.rule,
-                                   "started_at": clock.started_at, "due_at": due_at(clock, rule, policy)}, at))
+                                  "SlaClockResumed",
+                                  {"obligation_id": clock.obligation_id, "rule": clock.rule, "resumed_at": at,
+                                   "due_at": due_at(clock, rule, policy)}, at))
         clocks.append(clock)
     sla = replace(sla, clocks=tuple(clocks))
-    if event_type in ("CaseRouted", "CaseDispatched"):
+    if event_type == "CaseDispatched":
         sla = replace(sla, departments=tuple(payload.get("departments", ())))
     for rule in policy.rules:
         if event_type in rule.starts_on and rule.applies_to(sla.case) and not _running(sla, rule.rule):

@@ -66,7 +66,7 @@ SUPERVISOR_THEN_UP = (Escalation(1, "supervisor", reason="deadline missed"),
 
 DEFAULT_RULES: tuple[ClockRule, ...] = (
     ClockRule("engineering_notified", frozenset({"repair"}), frozenset({"CaseReceived"}),
-              frozenset({"CaseDispatched", "CaseRouted"}), timedelta(minutes=5), scope="in_home",
+              frozenset({"CaseDispatched"}), timedelta(minutes=5), scope="in_home",
               met_by_department="engineering", escalations=SUPERVISOR_THEN_UP[:1]),
     ClockRule("help_replied", frozenset({"help"}), frozenset({"CaseReceived"}),
               frozenset({"CaseReplied", "CaseAccepted"}), timedelta(minutes=10), escalations=SUPERVISOR_THEN_UP[:1]),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .case import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
+from .state import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
 WORKING = frozenset({"accepted", "in_progress"})
@@ -68,5 +68,7 @@ def may(command: str, state: CaseState) -> bool:
     return _GUARDS[command](state)
 
 
-def allowed_commands(state: CaseState) -> list[str]:
-    return [command for command, guard in _GUARDS.items() if guard(state)]
+def allowed_commands(state: CaseState, role: str | None = None) -> list[str]:
+    """The commands the case's state allows; given a role, only those that role may give."""
+    return [command for command, guard in _GUARDS.items()
+            if guard(state) and (role is None or role in ROLES[command])]
