@@ -15,12 +15,19 @@
         block.hidden = !on;
         block.querySelectorAll("input,select").forEach(function (el) { el.disabled = !on; });
       });
-      Array.prototype.forEach.call(category.options, function (o) {
-        o.hidden = o.value !== "" && o.dataset.type !== type.value;
-        o.disabled = o.hidden;
+      var labels = {};
+      Array.prototype.forEach.call(category.options, function (o) { if (o.value) labels[o.value] = o.textContent; });
+      if (!category.dataset.labels) category.dataset.labels = JSON.stringify(labels);
+      labels = JSON.parse(category.dataset.labels);
+      var keep = category.value || category.dataset.current;
+      category.innerHTML = "";
+      var blank = document.createElement("option"); blank.value = ""; blank.textContent = "—"; category.appendChild(blank);
+      (data.categories[type.value] || []).forEach(function (c) {
+        var o = document.createElement("option"); o.value = c; o.textContent = labels[c] || c;
+        category.appendChild(o);
       });
-      var chosen = category.selectedOptions[0];
-      if (chosen && chosen.hidden) category.value = "";
+      category.value = (data.categories[type.value] || []).indexOf(keep) >= 0 ? keep : "";
+      category.dataset.current = "";
     }
 
     function fill(list, values) {
