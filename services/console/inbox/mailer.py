@@ -51,11 +51,17 @@ async def send_pending(pool: asyncpg.Pool, settings: Settings) -> int:
 
 def mail_loop(pool_of, settings: Settings, interval_s: float = 1.0):
     async def run(stop: asyncio.Event) -> None:
+        failing = False
         while not stop.is_set():
             try:
                 await send_pending(pool_of(), settings)
+                if failing:
+                    log.warning("console mail: SMTP reachable again")
+                failing = False
             except Exception as exc:  # SMTP down: try again later, never take the console down
-                log.warning("console mail: %s; will retry", exc)
+                if not failing:
+                    log.warning("console mail: %s; retrying every %.0f s", exc, interval_s)
+                failing = True
             try:
                 await asyncio.wait_for(stop.wait(), interval_s)
             except asyncio.TimeoutError:
