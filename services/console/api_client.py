@@ -69,12 +69,18 @@ class Api:
 
     async def _call(self, method: str, url: str, token: str, *, params: dict | None = None,
                     json: Any = None, headers: dict | None = None) -> Answer:
-        try:
-            response = await self._client.request(
-                method, url, params={k: v for k, v in (params or {}).items() if v not in (None, "")},
-                json=json, headers={"Authorization": f"Bearer {token}", **(headers or {})})
-        except httpx.HTTPError:
-            return Answer(0, {})
+        response = None
+        for attempt in (1, 2):  # a keep-alive connection the server dropped is retried once;
+            try:                # commands carry an Idempotency-Key, so a retry never acts twice
+                response = await self._client.request(
+                    method, url, params={k: v for k, v in (params or {}).items() if v not in (None, "")},
+                    json=json, headers={"Authorization": f"Bearer {token}", **(headers or {})})
+                break
+            except (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError):
+                if attempt == 2:
+                    return Answer(0, {})
+            except httpx.HTTPError:
+                return Answer(0, {})
         try:
             data = response.json()
         except ValueError:
