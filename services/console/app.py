@@ -2,6 +2,7 @@
 and analytics answer. Its own tables hold accounts and the notification inbox, no case data."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import httpx
@@ -21,7 +22,6 @@ from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.web.metrics import instrument_requests
 from estatedesk.web.ops import ops_router
-from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
 from .api_client import Api
@@ -67,20 +67,25 @@ def create_app(settings: Settings, clock=None) -> FastAPI:
         async for raw in stream:
             await apply_message(raw, on_message, consumer=CONSUMER, pool=app.state.pool)
 
-    async def nothing_to_catch_up(case_id: str) -> None:
-        """The inbox follows messages only; the store sweep has no case state to repair here."""
-
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         pool = app.state.pool = await create_pool(settings.database_url)
         client = httpx.AsyncClient(timeout=15)
         app.state.api = Api(client, settings.service_url("intake"), settings.service_url("analytics"))
-        loops = (mail_loop(lambda: app.state.pool, settings),) if settings.console_smtp_host else ()
+        # Only the consumer and the mail loop run beside the pages: the inbox follows messages
+        # and holds no case state, so there is nothing for a store sweep to repair.
+        stop = asyncio.Event()
+        loops = [asyncio.create_task(mail_loop(lambda: app.state.pool, settings)(stop))] \
+            if settings.console_smtp_host else []
         try:
-            async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=nothing_to_catch_up,
-                                  clock=clock, loops=loops):
+            await stream_app.start()
+            try:
                 yield
+            finally:
+                await stream_app.stop()
         finally:
+            stop.set()
+            await asyncio.gather(*loops)
             await client.aclose()
             await pool.close()
 

@@ -81,8 +81,10 @@ async def new_case(request: Request, user: UserDep):
 
 @router.get("/cases/household")
 async def household(request: Request, user: UserDep, household_id: str = "", estate_id: str = "",
-                    type: str = ""):
-    """A fragment for the desk form: the household's open and recent cases, and a repeat warning."""
+                    type: str = "", category: str = ""):
+    """A fragment for the desk form: the household's open and recent cases, and a warning when a
+    new complaint looks like a repeat (an earlier complaint of the household on the same matter;
+    intake makes the binding decision when the case is saved)."""
     items: list[dict] = []
     if household_id:
         answer = await _api(request).cases(user.token, household_id=household_id, estate_id=estate_id or None,
@@ -91,7 +93,8 @@ async def household(request: Request, user: UserDep, household_id: str = "", est
             items = [c for c in answer.get("items", [])
                      if (c.get("reporter") or {}).get("household_id") == household_id][:10]
     open_cases = [c for c in items if c.get("status") not in CLOSED]
-    repeat = type == "complaint" and any(c.get("type") == "complaint" for c in items)
+    repeat = type == "complaint" and any(c.get("type") == "complaint" and (not category or c.get("category") == category)
+                                         for c in items)
     return render(request, "cases/household.html", household_id=household_id, items=items,
                   open_count=len(open_cases), repeat=repeat, tz=estate_tz(request, estate_id))
 

@@ -60,7 +60,8 @@
     function lookup() {
       var h = form.elements.household_id.value.trim();
       if (!h) { panel.innerHTML = ""; return Promise.resolve(false); }
-      var q = new URLSearchParams({household_id: h, estate_id: form.elements.estate_id.value, type: type.value});
+      var q = new URLSearchParams({household_id: h, estate_id: form.elements.estate_id.value, type: type.value,
+                                   category: category.value});
       return fetch("/cases/household?" + q, {credentials: "same-origin"}).then(function (r) { return r.text(); })
         .then(function (html) { panel.innerHTML = html; return !!document.getElementById("repeat-warning"); });
     }
