@@ -18,7 +18,7 @@ DEMO_PASSWORD = "demo1234"
 TIMEOUT_MS = 30_000
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser(stack):
     from playwright.async_api import async_playwright
 
@@ -66,7 +66,7 @@ class Desk:
         await self.context.close()
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def desk(browser, console_url):
     opened: list[Desk] = []
 
@@ -105,7 +105,7 @@ class Mailbox:
             return [m for m in self.messages if case_id in str(m["Subject"])]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def mailbox(stack):
     box = Mailbox(stack.settings.console_smtp_port)
     box.controller.start()

@@ -49,21 +49,22 @@ async def send_pending(pool: asyncpg.Pool, settings: Settings) -> int:
     return sent
 
 
-def mail_loop(pool_of, settings: Settings, interval_s: float = 1.0):
+def mail_loop(pool_of, settings: Settings, interval_s: float = 1.0, max_backoff_s: float = 5.0):
     async def run(stop: asyncio.Event) -> None:
         failing = False
+        wait = interval_s
         while not stop.is_set():
             try:
                 await send_pending(pool_of(), settings)
                 if failing:
                     log.warning("console mail: SMTP reachable again")
-                failing = False
-            except Exception as exc:  # SMTP down: try again later, never take the console down
+                failing, wait = False, interval_s
+            except Exception as exc:  # SMTP down: back off, never take the console down
                 if not failing:
-                    log.warning("console mail: %s; retrying every %.0f s", exc, interval_s)
-                failing = True
+                    log.warning("console mail: %s; retrying", exc)
+                failing, wait = True, min(wait * 2, max_backoff_s)
             try:
-                await asyncio.wait_for(stop.wait(), interval_s)
+                await asyncio.wait_for(stop.wait(), wait)
             except asyncio.TimeoutError:
                 pass
     return run
