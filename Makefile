@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test unit integration bench clean
+.PHONY: dev test unit integration browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/estatedesk dev
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei)
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)

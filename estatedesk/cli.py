@@ -1,4 +1,4 @@
-"""`estatedesk`: run the stack, issue tokens, migrate, create topics, export the event catalogue."""
+"""`estatedesk`: run the stack, issue tokens, manage staff accounts, migrate, create topics, export the event catalogue."""
 from __future__ import annotations
 
 import argparse
@@ -126,6 +126,47 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from estatedesk.eventstore import create_pool
+    from services.console.auth import accounts
+
+    if not settings.database_url:
+        print("estatedesk user: set DATABASE_URL", file=sys.stderr)
+        return 2
+    password = None
+    if args.action in ("add", "passwd"):
+        password = args.password or getpass.getpass(f"password for {args.user_id}: ")
+        if len(password) < 8:
+            print("estatedesk user: the password needs at least 8 characters", file=sys.stderr)
+            return 2
+
+    async def run() -> tuple[bool, str]:
+        pool = await create_pool(settings.database_url)
+        try:
+            if args.action == "add":
+                ok = await accounts.add_account(
+                    pool, user_id=args.user_id, display_name=args.name or args.user_id, role=args.role,
+                    estates=args.estate or [], password=password, department=args.department, email=args.email)
+                return ok, f"{'added' if ok else 'exists already:'} {args.user_id}"
+            if args.action == "passwd":
+                ok = await accounts.set_password(pool, args.user_id, password)
+                return ok, f"{'password set (and unlocked) for' if ok else 'no account'} {args.user_id}"
+            ok = await accounts.set_disabled(pool, args.user_id, True)
+            return ok, f"{'disabled' if ok else 'no account'} {args.user_id}"
+        finally:
+            await pool.close()
+
+    try:
+        ok, message = asyncio.run(run())
+    except ValueError as exc:
+        print(f"estatedesk user: {exc}", file=sys.stderr)
+        return 2
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
     from estatedesk.demo import seed_demo
@@ -141,7 +182,17 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
         print("starting infrastructure ...", flush=True)
         stack.start_infrastructure()
         stack.prepare()
+        demo_accounts = []
         if settings.estatedesk_demo:
+            async def seed_accounts():
+                from services.console.auth.demo import seed_demo_accounts
+
+                pool = await create_pool(settings.database_url)
+                try:
+                    return await seed_demo_accounts(pool)
+                finally:
+                    await pool.close()
+
             async def seed():
                 pool = await create_pool(settings.database_url)
                 try:
@@ -150,6 +201,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
                     await pool.close()
             seeded = asyncio.run(seed())
             print(f"demo group: estates E001, E002 ({'seeded now' if seeded else 'already there'})")
+            demo_accounts = asyncio.run(seed_accounts())
         print("starting services ...", flush=True)
         stack.start_services()
         print()
@@ -160,6 +212,14 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {name:<10} {stack.url(name)}   (OpenAPI: {stack.url(name)}/docs)")
         print(f"  logs       {stack.log_dir}")
         print()
+        print(f"Open the console: {stack.url('console')}")
+        if demo_accounts:
+            from services.console.auth.demo import DEMO_PASSWORD
+
+            print(f"Demo accounts (password {DEMO_PASSWORD}):")
+            for account in demo_accounts:
+                estates = ",".join(account["estates"]) or "all estates"
+                print(f"  {account['user_id']:<22} {account['role']:<22} {estates}")
         print("Get a token:   .venv/bin/estatedesk token --role front_desk --estate E001")
         print("Stop:          Ctrl-C")
         sys.stdout.flush()
@@ -191,6 +251,21 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True, choices=ROLES)
     token.add_argument("--estate", action="append", help="estate the token may act on (repeatable)")
     token.add_argument("--user", help="user name (default: <role>-user)")
+    user = sub.add_parser("user", help="manage console staff accounts (DATABASE_URL)")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    add = user_sub.add_parser("add", help="create a staff account")
+    add.add_argument("user_id")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--estate", action="append", help="estate the account acts on (repeatable)")
+    add.add_argument("--name", help="display name (default: the user id)")
+    add.add_argument("--department", help="department, for department staff and heads")
+    add.add_argument("--email", help="e-mail address for notifications")
+    add.add_argument("--password", help="default: asked for")
+    passwd = user_sub.add_parser("passwd", help="set a new password (also unlocks the account)")
+    passwd.add_argument("user_id")
+    passwd.add_argument("--password", help="default: asked for")
+    disable = user_sub.add_parser("disable", help="disable an account")
+    disable.add_argument("user_id")
     sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
     sub.add_parser("topics", help="create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)")
     sub.add_parser("catalogue", help="print the event catalogue as JSON Schema")
@@ -209,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
-               "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate}[args.command]
+               "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate, "user": cmd_user}[args.command]
     return handler(args, settings)
 
 

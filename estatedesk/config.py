@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     estatedesk_broker_port: int = Field(9092, description="Port of the embedded broker.")
     estatedesk_postgres_port: int = Field(55432, description="Port of the embedded PostgreSQL.")
     estatedesk_data_dir: str = Field(".estatedesk", description="Where `make dev` keeps embedded data.")
+    console_port: int = 8000
     intake_port: int = 8001
     dispatch_port: int = 8002
     sla_port: int = 8003
@@ -53,10 +54,22 @@ class Settings(BaseSettings):
                          " 0 in production, set by the test stack to run at a chosen time."
     )
 
+    console_intake_url: str = Field("", description="Intake base URL the console calls (default: host and INTAKE_PORT).")
+    console_analytics_url: str = Field(
+        "", description="Analytics base URL the console calls (default: host and ANALYTICS_PORT).")
+    console_smtp_host: str = Field("", description="SMTP server for console e-mail notifications; empty: no e-mail.")
+    console_smtp_port: int = Field(25, description="Port of CONSOLE_SMTP_HOST.")
+    console_mail_from: str = Field("estatedesk@localhost", description="Sender of console e-mail notifications.")
+    console_session_hours: float = Field(12.0, description="How long a console sign-in lasts.")
+
     def clock(self):
         from estatedesk.clock import shifted_clock
 
         return shifted_clock(self.estatedesk_clock_offset_s)
+
+    def service_url(self, service: str) -> str:
+        override = getattr(self, f"console_{service}_url", "")
+        return override.rstrip("/") if override else f"http://{self.estatedesk_host}:{self.service_port(service)}"
 
     def service_port(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

@@ -1,4 +1,4 @@
-"""The integration stack: embedded PostgreSQL and broker plus the four services, started
+"""The integration stack: embedded PostgreSQL and broker plus the five services, started
 once per test session (a consumer-group join costs seconds; per-test stacks would not fit
 the time budget). Each session uses fresh ports, a fresh database and fresh group ids."""
 from __future__ import annotations
@@ -24,6 +24,7 @@ def _stack_settings(data_dir: Path) -> Settings:
         database_url="", kafka_bootstrap_servers="",
         estatedesk_group_prefix=f"test-{uuid.uuid4().hex[:8]}",
         estatedesk_broker_port=free_port(), estatedesk_postgres_port=free_port(),
+        console_port=free_port(), console_smtp_host="127.0.0.1", console_smtp_port=free_port(),
         intake_port=free_port(), dispatch_port=free_port(), sla_port=free_port(), analytics_port=free_port(),
         estatedesk_data_dir=str(data_dir), estatedesk_log_level="WARNING",
         estatedesk_sweep_grace_s=1.0, estatedesk_sweep_interval_s=0.5,
@@ -37,6 +38,7 @@ def stack():
     from estatedesk.eventstore import EventStore, create_pool
     from estatedesk.infra.embedded import remove_tree
     from estatedesk.infra.stack import Stack
+    from services.console.auth.demo import seed_demo_accounts
 
     data_dir = Path(tempfile.mkdtemp(prefix="estatedesk-test-"))
     stack = Stack(_stack_settings(data_dir), data_dir, database_name="estatedesk_test")
@@ -48,6 +50,7 @@ def stack():
             pool = await create_pool(stack.settings.database_url)
             try:
                 await seed_demo(EventStore(pool), stack.settings.clock())
+                await seed_demo_accounts(pool)
             finally:
                 await pool.close()
 

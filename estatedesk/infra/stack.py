@@ -1,4 +1,4 @@
-"""The whole system on one machine: infrastructure, schema, topics, the four services.
+"""The whole system on one machine: infrastructure, schema, topics, the five services.
 
 Used by `estatedesk dev` (the README's `make dev`) and by the integration-test harness,
 so what the tests run is what a newcomer runs.
@@ -24,7 +24,7 @@ from estatedesk.messaging.kafka import create_topics
 
 from .embedded import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
 
-SERVICES = ("intake", "dispatch", "sla", "analytics")
+SERVICES = ("console", "intake", "dispatch", "sla", "analytics")
 
 
 def port_taken(host: str, port: int) -> bool:

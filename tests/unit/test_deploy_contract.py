@@ -598,6 +598,65 @@ def test_installed_package_carries_its_data_files(tmp_path):
     assert sorted(data_files - packaged_files(tmp_path)) == []
 
 
+def console_url_problems(where: str, env: Mapping[str, str], runs: Callable[[str], str | None]) -> list[str]:
+    """The console's CONSOLE_INTAKE_URL / CONSOLE_ANALYTICS_URL must reach those services:
+    `runs(host)` names the service a host runs (compose service or k8s Service)."""
+    problems = []
+    settings = settings_from(env)
+    for target in ("intake", "analytics"):
+        url = urlsplit(settings.service_url(target))
+        host = (url.hostname or "").split(".")[0]
+        if runs(host) != target:
+            problems.append(f"{where}: CONSOLE_{target.upper()}_URL host {url.hostname!r} does not run {target}")
+        elif url.port != settings.service_port(target):
+            problems.append(f"{where}: CONSOLE_{target.upper()}_URL port {url.port} is not {target}'s")
+    return problems
+
+
+def compose_console_problems(compose: dict) -> list[str]:
+    services_ = compose["services"]
+    console = next((s for s in services_.values() if service_of(as_command(s.get("command"))) == "console"), None)
+    if console is None:
+        return ["compose: no console"]
+    return console_url_problems("compose console", compose_env(console),
+                                lambda host: service_of(as_command(services_.get(host, {}).get("command"))))
+
+
+def k8s_console_problems(docs: list[dict]) -> list[str]:
+    deployments = _named(docs, "Deployment")
+    console = deployments.get("console")
+    if console is None:
+        return ["k8s: no console Deployment"]
+    container = console["spec"]["template"]["spec"]["containers"][0]
+    env = {**configmap_env(docs), **{e["name"]: e.get("value", "") for e in container.get("env", [])}}
+
+    def runs(host: str) -> str | None:
+        svc = _named(docs, "Service").get(host)
+        if svc is None:
+            return None
+        for deployment in deployments.values():
+            pod = deployment["spec"]["template"]
+            if svc["spec"].get("selector", {}).items() <= pod["metadata"].get("labels", {}).items():
+                return service_of(as_command(pod["spec"]["containers"][0].get("command")))
+        return None
+
+    return console_url_problems("k8s console", env, runs)
+
+
+def test_console_reaches_intake_and_analytics():
+    assert compose_console_problems(load_compose()) == []
+    assert k8s_console_problems(load_k8s()) == []
+
+
+def test_console_url_check_notices():
+    compose = copy.deepcopy(load_compose())
+    compose["services"]["console"]["environment"]["CONSOLE_INTAKE_URL"] = "http://analytics:8004"
+    assert compose_console_problems(compose) != []
+    docs = copy.deepcopy(load_k8s())
+    _container(docs, "Deployment", "console")["env"][1]["value"] = "http://analytics.estatedesk.svc:8001"
+    assert k8s_console_problems(docs) != []
+
+
 # --- the checks notice mistakes ----------------------------------------------------------
 
 def test_helpers_reject_wrong_names():

@@ -1,0 +1,66 @@
+"""Signing in to the console: the API's own token, lockout after five failures, the CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import httpx
+
+from estatedesk.auth import read_token
+from services.console.auth import accounts
+
+
+async def test_a_session_answers_the_token_the_apis_take(stack, pool):
+    user = f"desk-{uuid.uuid4().hex[:6]}"
+    await accounts.add_account(pool, user_id=user, display_name="前台 测试", role="front_desk", estates=["E001"],
+                               password="right-password")
+    async with httpx.AsyncClient(base_url=stack.url("console"), timeout=10) as console:
+        answer = await console.post("/v1/sessions", json={"user": user, "password": "right-password"})
+        assert answer.status_code == 201
+        token = answer.json()["token"]
+        principal = read_token(stack.settings.estatedesk_secret, token)
+        assert (principal.user, principal.role, principal.estates) == (user, "front_desk", ("E001",))
+        async with httpx.AsyncClient(base_url=stack.url("analytics"), timeout=10) as analytics:
+            listed = await analytics.get("/v1/cases", params={"limit": 1},
+                                         headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
+
+        bad = await console.post("/v1/sessions", json={"user": user, "password": "x", "remember": True})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "remember"]
+
+
+async def test_five_wrong_passwords_lock_the_account(stack, pool):
+    user = f"eng-{uuid.uuid4().hex[:6]}"
+    await accounts.add_account(pool, user_id=user, display_name=user, role="department_staff", estates=["E001"],
+                               password="right-password", department="engineering")
+    async with httpx.AsyncClient(base_url=stack.url("console"), timeout=10) as console:
+        codes = [(await console.post("/v1/sessions", json={"user": user, "password": "wrong"})).status_code
+                 for _ in range(5)]
+        assert codes == [401, 401, 401, 401, 423]
+        locked = await console.post("/v1/sessions", json={"user": user, "password": "right-password"})
+        assert locked.status_code == 423 and "locked" in locked.json()["detail"]
+
+
+def test_the_cli_adds_resets_and_disables_accounts(stack):
+    user = f"butler-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "DATABASE_URL": stack.settings.database_url}
+
+    def estatedesk(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "estatedesk.cli", "user", *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    def sign_in(password: str) -> httpx.Response:
+        return httpx.post(f"{stack.url('console')}/v1/sessions", json={"user": user, "password": password}, timeout=10)
+
+    assert estatedesk("add", user, "--role", "butler", "--estate", "E001", "--password", "first-pass").returncode == 0
+    assert estatedesk("add", user, "--role", "butler", "--password", "first-pass").returncode == 1  # exists
+    assert sign_in("first-pass").status_code == 201
+    assert estatedesk("passwd", user, "--password", "second-pass").returncode == 0
+    assert sign_in("first-pass").status_code == 401
+    assert sign_in("second-pass").status_code == 201
+    assert estatedesk("disable", user).returncode == 0
+    refused = sign_in("second-pass")
+    assert refused.status_code == 401 and "disabled" in refused.json()["detail"]
+    assert estatedesk("passwd", user, "--password", "short").returncode == 2
