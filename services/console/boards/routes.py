@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
@@ -63,7 +62,7 @@ def _bars(mapping: dict | None) -> list[tuple[str, float, int]]:
 async def monthly(request: Request, user: UserDep, month: str = "", estate_id: str = ""):
     if month and not MONTH.match(month):
         raise HTTPException(422, "month: must be YYYY-MM")
-    month = month or datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    month = month or request.app.state.clock().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     estate = _estate(user, estate_id)
     answer = await request.app.state.api.monthly(user.token, month, estate)
     report = answer.data if answer.ok else {}
