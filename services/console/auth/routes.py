@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from estatedesk.auth import ROLES, issue_token
+from estatedesk.auth import ROLES, issue_token, now_utc
 
 from ..forms import field_errors, form_dict
 from ..i18n import LANGUAGES
@@ -40,9 +40,10 @@ async def _open_session(request: Request, user: str, password: str):
     if not attempt.allowed:
         return None, attempt
     ttl = timedelta(hours=app.state.settings.console_session_hours)
+    issued = now_utc()  # every service checks a token's expiry on the machine's clock, never a shifted one
     token = issue_token(app.state.settings.estatedesk_secret, role=account["role"], estates=list(account["estates"]),
-                        user=account["user_id"], now=now, ttl=ttl)
-    return (token, now + ttl), attempt
+                        user=account["user_id"], now=issued, ttl=ttl)
+    return (token, issued + ttl), attempt
 
 
 @router.post("/v1/sessions", tags=["sessions"])
