@@ -73,7 +73,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             await pool.close()
 
     app.router.lifespan_context = lifespan
-    app.state.settings = settings
+    app.state.settings, app.state.clock = settings, clock
     instrument_requests(app, registry)
     async def projection_lag() -> tuple[bool, dict]:
         events, seconds = await freshness.lag(app.state.pool, clock())

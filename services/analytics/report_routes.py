@@ -1,7 +1,6 @@
 """Monthly statistics, their export, the live dashboard and the handover list (SPEC §5)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -58,7 +57,7 @@ async def monthly_xlsx(principal: PrincipalDep, request: Request, month: str = M
 @router.get("/dashboard")
 async def dashboard(principal: PrincipalDep, request: Request, estate_id: str | None = None) -> dict:
     """Open cases by state and department, cases within 30 minutes of a deadline, today's breaches."""
-    now = datetime.now(timezone.utc)
+    now = request.app.state.clock()
     day_start = now.astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=0, minute=0, second=0, microsecond=0)
     return await boards.dashboard(request.app.state.pool, _scope(principal, estate_id), now, day_start)
 
