@@ -29,3 +29,9 @@ def embedded(with_broker: bool = True):
             broker.stop()
         postgres.stop()
         remove_tree(data)
+
+
+def run_on_embedded(run, with_broker: bool = False) -> None:
+    """Run a benchmark's `run(url)` against a fresh embedded PostgreSQL."""
+    with embedded(with_broker=with_broker) as (url, _):
+        asyncio.run(run(url))

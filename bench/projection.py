@@ -6,7 +6,6 @@ events, fold, upsert), one at a time. Replay: `rebuild_projection`, as `estatede
 """
 from __future__ import annotations
 
-import asyncio
 import time
 
 from estatedesk.eventstore import create_pool
@@ -14,7 +13,7 @@ from estatedesk.replay import rebuild_projection
 from estatedesk.traffic import generate
 from services.analytics import projection
 
-from .infra import embedded
+from .infra import run_on_embedded
 
 CASES = 110_000  # about 1,000,000 events
 LIVE_CASES = 10_000
@@ -44,8 +43,7 @@ async def run(url: str) -> None:
 
 
 def main() -> None:
-    with embedded(with_broker=False) as (url, _):
-        asyncio.run(run(url))
+    run_on_embedded(run)
 
 
 if __name__ == "__main__":

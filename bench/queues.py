@@ -6,7 +6,6 @@ filter with EXPLAIN ANALYZE, and prints the plan's access path and the median of
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import statistics
@@ -18,7 +17,7 @@ from estatedesk.eventstore import create_pool
 from services.analytics.domain.search import grams
 from services.analytics.projection import CaseFilter, list_query
 
-from .infra import embedded
+from .infra import run_on_embedded
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 ESTATES = [f"E{i:03d}" for i in range(1, 51)]
@@ -110,8 +109,7 @@ async def run(url: str) -> None:
 
 
 def main() -> None:
-    with embedded(with_broker=False) as (url, _):
-        asyncio.run(run(url))
+    run_on_embedded(run)
 
 
 if __name__ == "__main__":

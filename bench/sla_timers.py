@@ -16,7 +16,7 @@ from estatedesk.eventstore import create_pool
 from services.sla.domain.clocks import Clock, SlaCase, dump
 from services.sla.ticker import run_ticker
 
-from .infra import embedded
+from .infra import run_on_embedded
 
 PENDING = 1_000_000
 DUE_DURING_RUN = 20_000
@@ -84,8 +84,7 @@ async def run(url: str) -> None:
 
 
 def main() -> None:
-    with embedded(with_broker=False) as (url, _):
-        asyncio.run(run(url))
+    run_on_embedded(run)
 
 
 if __name__ == "__main__":
