@@ -6,10 +6,13 @@ Wire names are the class names and never change; a breaking change gets a new
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from estatedesk.inputs import Input, Line
+
+from .case_blocks import ComplaintBlock, HelpBlock, RepairBlock, ViolationBlock
 from .envelope import Envelope
 
 CASE_EVENTS = "case-events"
@@ -27,12 +30,17 @@ class Payload(BaseModel):
         return cls.__name__
 
 
-class Location(BaseModel):
+_Place = Annotated[Line, Field(min_length=1, max_length=64)]
+
+
+class Location(Input):
+    """Where the case is: a building (with unit and room for a home) or a public area."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    area: str | None = None
+    building: _Place | None = None
+    unit: _Place | None = None
+    room: _Place | None = None
+    area: _Place | None = None
 
 
 class ReporterRef(BaseModel):
@@ -53,10 +61,10 @@ class CaseReceived(Payload):
     reporter: ReporterRef
     received_at: datetime
     priority: Literal["normal", "urgent"] = "normal"
-    repair: dict[str, Any] | None = None
-    complaint: dict[str, Any] | None = None
-    help: dict[str, Any] | None = None
-    violation: dict[str, Any] | None = None
+    repair: RepairBlock | None = None
+    complaint: ComplaintBlock | None = None
+    help: HelpBlock | None = None
+    violation: ViolationBlock | None = None
     received_by: str | None = None  # the user who logged it (None in events stored before it was kept)
     received_by_role: str | None = None
 

@@ -1,25 +1,37 @@
 """Bodies of the lifecycle commands, with the examples the OpenAPI document shows."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
+
+from estatedesk.inputs import Id, Input, Line, Text
+
+MAX_AMOUNT_FEN = 100_000_000  # a million yuan: anything larger is a typing slip
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _text(limit: int, required: bool = False):
+    return Annotated[Text, Field(min_length=1 if required else 0, max_length=limit)]
+
+
+def _line(limit: int, required: bool = False):
+    return Annotated[Line, Field(min_length=1 if required else 0, max_length=limit)]
+
+
+class _Body(Input):
+    pass
 
 
 class ReplyIn(_Body):
-    answer: str | None = Field(None, max_length=5000, description="What the desk told the resident")
-    handling: str = Field("", max_length=2000)
-    result: str = Field("", max_length=2000)
-    refer_to_supervisor: bool = Field(False, description="The desk cannot answer: refer it (003 §4.3)")
-    reason: str | None = Field(None, max_length=500)
+    answer: _text(5000) | None = Field(None, description="What the desk told the resident")
+    handling: _text(2000) = ""
+    result: _text(2000) = ""
+    refer_to_supervisor: StrictBool = Field(False, description="The desk cannot answer: refer it (003 §4.3)")
+    reason: _text(500) | None = None
 
 
 class AcceptIn(_Body):
-    department: str | None = None
+    department: Id | None = None
 
 
 class EmptyIn(_Body):
@@ -28,60 +40,60 @@ class EmptyIn(_Body):
 
 class PauseIn(_Body):
     reason: Literal["waiting_on_resident", "waiting_on_parts", "other"]
-    note: str = Field("", max_length=1000)
+    note: _text(1000) = ""
 
 
 class TransferIn(_Body):
-    to_department: str
-    reason: str = Field(min_length=1, max_length=500)
-    department: str | None = None
+    to_department: Id
+    reason: _text(500, required=True)
+    department: Id | None = None
 
 
 class RejectIn(_Body):
-    reason: str = Field(min_length=1, max_length=500)
-    department: str | None = Field(None, description="Default: the department the case was routed to")
+    reason: _text(500, required=True)
+    department: Id | None = Field(None, description="Default: the department the case was routed to")
 
 
 class ChargeLineIn(_Body):
-    item: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(gt=0)
-    unit_price_fen: int = Field(ge=0, description="Price in fen (1 yuan = 100 fen)")
+    item: _line(200, required=True)
+    quantity: StrictInt = Field(gt=0, le=10_000)
+    unit_price_fen: StrictInt = Field(ge=0, le=MAX_AMOUNT_FEN, description="Price in fen (1 yuan = 100 fen)")
 
 
 class CompleteIn(_Body):
-    result: str = Field(min_length=1, max_length=2000)
-    charge_lines: list[ChargeLineIn] = []
-    penalty_fen: int | None = Field(None, gt=0, description="Violations only; estate manager or supervisor")
-    penalty_note: str = ""
+    result: _text(2000, required=True)
+    charge_lines: list[ChargeLineIn] = Field([], max_length=100)
+    penalty_fen: StrictInt | None = Field(None, gt=0, le=MAX_AMOUNT_FEN, description="Violations only; estate manager or supervisor")
+    penalty_note: _text(500) = ""
 
 
 class InspectIn(_Body):
-    passed: bool
-    inspector: str = Field(min_length=1, max_length=100)
+    passed: StrictBool
+    inspector: _line(100, required=True)
     inspector_role: Literal["owner", "property_assistant"]
-    notes: str = Field("", max_length=2000)
+    notes: _text(2000) = ""
 
 
 class ReviewIn(_Body):
-    notes: str = Field("", max_length=2000)
+    notes: _text(2000) = ""
 
 
 class ReturnVisitIn(_Body):
     method: Literal["phone", "door"]
     satisfaction: Literal["satisfied", "neutral", "dissatisfied"]
-    comments: str = Field("", max_length=2000)
+    comments: _text(2000) = ""
 
 
 class ReasonIn(_Body):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: _text(500, required=True)
 
 
 class MergeIn(_Body):
-    into_case_id: str = Field(min_length=1, max_length=64)
+    into_case_id: Id
 
 
 class ProgressIn(_Body):
-    note: str = Field(min_length=1, max_length=2000)
+    note: _text(2000, required=True)
 
 
 COMMAND_BODIES: dict[str, tuple[type[BaseModel], str, dict]] = {

@@ -48,7 +48,10 @@ async def report_daily_feedback(store: EventStore, estate_id: str, department: s
     if estate is None:
         raise InvalidCommand([("estate_id", f"unknown estate {estate_id}")])
     now = clock()
-    day = day or now.astimezone(ZoneInfo(estate.timezone)).date()
+    today = now.astimezone(ZoneInfo(estate.timezone)).date()
+    day = day or today
+    if day > today:
+        raise InvalidCommand([("day", f"is after today ({today}) in the estate's timezone")])
     for attempt in range(3):
         version = len(await store.read_stream(estate_stream(estate_id)))
         envelope = Envelope(

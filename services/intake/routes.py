@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from estatedesk.inputs import Input, IsoDate, Text
 
 from estatedesk.contracts.events import EstateConfigured
 from estatedesk.web.security import PrincipalDep, require_estate
@@ -18,7 +20,8 @@ from .handlers import Intake
 from .erasure import erase_household
 from .estates import report_daily_feedback
 from .policy import policy_history, set_policy
-from .schemas import CaseAccepted, CaseIn, EstateIn, PolicyIn
+from .schemas import CaseAccepted, CaseIn
+from .setup_models import EstateSetup, PolicyIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
@@ -43,7 +46,7 @@ async def post_case(body: CaseIn, principal: PrincipalDep, request: Request,
 
 
 @router.put("/estates/{estate_id}", tags=["estates"])
-async def put_estate(estate_id: str, body: EstateIn, principal: PrincipalDep, request: Request) -> dict:
+async def put_estate(estate_id: str, body: EstateSetup, principal: PrincipalDep, request: Request) -> dict:
     """Set up an estate (name, timezone, buildings, grids, staff); recorded as a new version."""
     require_estate(principal, estate_id)
     if principal.role not in ESTATE_ADMINS:
@@ -97,17 +100,18 @@ async def put_policy(estate_id: str, body: PolicyIn, principal: PrincipalDep, re
     if principal.role not in ESTATE_ADMINS:
         raise HTTPException(403, "only an estate manager or group admin may change an estate's policy")
     intake = _intake(request)
-    version = await set_policy(intake.store, estate_id, body.model_dump(exclude_none=True),
+    version = await set_policy(intake.store, estate_id, body.blocks(),
                                actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "version": version}
 
 
-class DailyFeedbackIn(BaseModel):
+class DailyFeedbackIn(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"department": "engineering", "summary": "12 orders: 10 done, 2 waiting for parts"}]})
     department: Literal["customer_service", "engineering", "security", "cleaning", "greening"]
-    day: date | None = Field(None, description="Default: today in the estate's timezone")
-    summary: str = Field("", max_length=5000)
+    day: Annotated[IsoDate, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None = Field(
+        None, description="Default: today in the estate's timezone; never a day still to come")
+    summary: Annotated[Text, Field(max_length=5000)] = ""
 
 
 @router.post("/estates/{estate_id}/daily-feedback", tags=["estates"], status_code=201)

@@ -2,27 +2,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class LocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    area: str | None = None
+from estatedesk.contracts.case_blocks import ComplaintBlock, HelpBlock, RepairBlock, ViolationBlock
+from estatedesk.contracts.events import Location
+from estatedesk.inputs import Id, Input, IsoDatetime, Line, Text
 
 
-class ReporterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, max_length=30)
-    household_id: str | None = Field(None, max_length=64)
+class ReporterIn(Input):
+    """Who called. Name and phone stay in intake's contact table; only the household and a
+    masked phone travel on the events."""
+
+    name: Annotated[Line, Field(max_length=100)] | None = None
+    phone: Annotated[Line, Field(max_length=30)] | None = None
+    household_id: Id | None = None
 
 
-class CaseIn(BaseModel):
+class CaseIn(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{
@@ -33,19 +31,19 @@ class CaseIn(BaseModel):
             "repair": {"scope": "in_home", "in_warranty": None},
         }]},
     )
-    estate_id: str = Field(min_length=1, max_length=32)
+    estate_id: Id
     type: Literal["consultation", "suggestion", "help", "complaint", "repair", "violation"]
-    category: str | None = Field(None, max_length=64)
+    category: Annotated[Line, Field(max_length=64)] | None = None
     channel: Literal["phone", "walk_in", "app", "patrol", "group_transfer"]
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=5000)
-    location: LocationIn
+    title: Annotated[Line, Field(min_length=1, max_length=200)]
+    description: Annotated[Text, Field(max_length=5000)] = ""
+    location: Location
     reporter: ReporterIn = ReporterIn()
-    received_at: datetime | None = None
-    repair: dict[str, Any] | None = None
-    complaint: dict[str, Any] | None = None
-    help: dict[str, Any] | None = None
-    violation: dict[str, Any] | None = None
+    received_at: IsoDatetime | None = Field(None, description="Back-dating, at most 7 days; with a UTC offset")
+    repair: RepairBlock | None = None
+    complaint: ComplaintBlock | None = None
+    help: HelpBlock | None = None
+    violation: ViolationBlock | None = None
 
 
 class CaseAccepted(BaseModel):
@@ -58,35 +56,3 @@ class CaseAccepted(BaseModel):
     received_at: str
     position: int = Field(description="Store position of the case's first event; pass it as `min_position` "
                                       "to the analytics API to read your own write.")
-
-
-class BuildingIn(BaseModel):
-    id: str
-    name: str | None = None
-    units: list[dict[str, Any]] = []
-
-
-class EstateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
-    timezone: str = "Asia/Shanghai"
-    buildings: list[BuildingIn] = []
-    grids: list[dict[str, Any]] = []
-    staff: dict[str, list[str]] = {}
-
-
-class PolicyIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{
-            "dispatch": {"max_bounces": 3, "rules": [{
-                "id": "night-leaks", "when": {"type": "repair", "keywords": ["漏水", "leak"],
-                                              "hours": {"from": "22:00", "to": "06:00"}},
-                "route": [{"department": "engineering"}, {"department": "security", "staff": 1}],
-                "priority": "urgent"}]},
-        }]},
-    )
-    dispatch: dict[str, Any] | None = Field(None, description="Routing rules tried before the defaults")
-    sla: dict[str, Any] | None = Field(None, description="Service targets, clocks and escalation chains")
-    warranty: dict[str, Any] | None = Field(None, description="Liability years per component")
-    complaints: dict[str, Any] | None = Field(None, description="e.g. repeat window in days")

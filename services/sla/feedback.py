@@ -3,8 +3,9 @@ department reports the day's work orders; one that has not is flagged, once."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
@@ -16,6 +17,7 @@ from .domain.working_time import is_working_day
 
 FEEDBACK_DUE = time(17, 0)
 NOT_A_DEPARTMENT = frozenset({"estate_manager"})
+log = logging.getLogger(__name__)
 
 
 async def flag_missing_feedback(pool: asyncpg.Pool, now: datetime) -> int:
@@ -26,14 +28,22 @@ async def flag_missing_feedback(pool: asyncpg.Pool, now: datetime) -> int:
             "SELECT DISTINCT ON (stream_id) estate_id, payload FROM events"
             " WHERE event_type = 'EstateConfigured' ORDER BY stream_id, version DESC")
         for estate in estates:
-            config = json.loads(estate["payload"])
-            zone = ZoneInfo(config.get("timezone") or "Asia/Shanghai")
-            local = now.astimezone(zone)
-            if not is_working_day(local.date()) or local.time() < FEEDBACK_DUE:
-                continue
-            for department in sorted(set(config.get("staff", {})) - NOT_A_DEPARTMENT):
-                flagged += await _settle(conn, estate["estate_id"], department, local, zone, now)
+            try:  # one estate's broken set-up must not stop the check of the whole group
+                async with conn.transaction():
+                    flagged += await _settle_estate(conn, estate["estate_id"], json.loads(estate["payload"]), now)
+            except (ValueError, KeyError, TypeError, AttributeError, ZoneInfoNotFoundError):
+                log.exception("daily feedback of estate %s skipped: its set-up cannot be read", estate["estate_id"],
+                              extra={"estate_id": estate["estate_id"]})
     return flagged
+
+
+async def _settle_estate(conn, estate_id: str, config: dict, now: datetime) -> int:
+    zone = ZoneInfo(config.get("timezone") or "Asia/Shanghai")
+    local = now.astimezone(zone)
+    if not is_working_day(local.date()) or local.time() < FEEDBACK_DUE:
+        return 0
+    return sum([await _settle(conn, estate_id, department, local, zone, now)
+                for department in sorted(set(config.get("staff", {})) - NOT_A_DEPARTMENT)])
 
 
 async def _settle(conn, estate_id: str, department: str, local: datetime, zone: ZoneInfo, now: datetime) -> int:

@@ -45,7 +45,7 @@ async def test_a_bad_rule_table_is_refused_field_by_field_and_changes_nothing(st
     response = await intake.put("/v1/estates/E001/policy", json=bad, headers=manager)
     assert response.status_code == 422
     fields = {".".join(map(str, e["loc"])) for e in response.json()["detail"]}
-    assert {"body.dispatch.rules[0].when.type", "body.dispatch.rules[0].route[0].department"} <= fields
+    assert {"body.dispatch.rules.0.when.type.0", "body.dispatch.rules.0.route.0.department"} <= fields
     assert await _policy_events(pool, "E001") == before
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from estatedesk.contracts.case_blocks import HelpBlock, RepairBlock
 from services.intake.domain.errors import InvalidCommand
 from services.intake.domain.estate import Estate
 from services.intake.domain.reception import NewCase, mask_phone, receive
@@ -34,13 +35,13 @@ def test_an_in_home_repair_is_received_without_the_reporters_personal_data():
     fact = receive(new_case(), ESTATE, NOW)
     assert fact.type == "repair" and fact.received_at == NOW and fact.priority == "normal"
     assert fact.reporter.model_dump() == {"household_id": "H-3-2-1502", "phone_masked": "138****5678"}
-    assert fact.repair == {"scope": "in_home", "in_warranty": None}
+    assert fact.repair == RepairBlock(scope="in_home")
     assert fact.help is None and fact.complaint is None
 
 
 def test_an_emergency_help_request_is_urgent():
     fact = receive(new_case(type="help", category="medical", blocks={"help": {"serious": True}}), ESTATE, NOW)
-    assert fact.priority == "urgent" and fact.help == {"serious": True}
+    assert fact.priority == "urgent" and fact.help == HelpBlock(serious=True)
 
 
 @pytest.mark.parametrize("overrides, field", [

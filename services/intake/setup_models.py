@@ -1,0 +1,246 @@
+"""Estate set-up and policy as typed models: what `PUT /v1/estates/{id}` and `PUT …/policy`
+accept. Everything a consumer relies on is checked here — a timezone that exists, ids present
+and unique, grids over buildings the estate has, dates that are dates, numbers in range — so
+a stored set-up or policy can never make dispatch, SLA or the daily check raise."""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
+
+from estatedesk.inputs import Id, Input, IsoDate, Line
+from services.dispatch.domain.rules import DEPARTMENTS, GRID_BUTLER, LEAST_LOADED, NOTIFY_ROLES
+from services.dispatch.domain.policy import CASE_TYPES, PRIORITIES, SCOPES, SEVERITIES, MAX_STAFF_PER_TARGET
+from services.sla.domain.sla_policy import DEFAULT_RULES
+from services.intake.domain.coverage import DEFAULT_LIABILITY_YEARS
+from services.intake.domain.repeats import DEFAULT_WINDOW_DAYS
+
+PUBLIC_GRID_PLACE = "public"
+EARLIEST_HANDOVER, LATEST_HANDOVER = date(1950, 1, 1), date(2100, 12, 31)
+Place = Annotated[Line, Field(min_length=1, max_length=64)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("is not a timezone of the IANA database, e.g. Asia/Shanghai")
+    return value
+
+
+def _plausible_handover(value: date | None) -> date | None:
+    if value is not None and not EARLIEST_HANDOVER <= value <= LATEST_HANDOVER:
+        raise ValueError(f"must lie between {EARLIEST_HANDOVER} and {LATEST_HANDOVER}")
+    return value
+
+
+Handover = Annotated[IsoDate | None, AfterValidator(_plausible_handover)]
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    twice = sorted({v for v in values if v in seen or seen.add(v)})
+    if twice:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(twice)}")
+    return values
+
+
+class Unit(Input):
+    id: Place
+    name: Name | None = None
+    handover_date: Handover = Field(None, description="Overrides the building's handover date")
+    rooms: list[Place] = Field([], max_length=2000)
+
+    @field_validator("rooms")
+    @classmethod
+    def _rooms_unique(cls, rooms: list[str]) -> list[str]:
+        return _unique(rooms, "room ids")
+
+
+class Building(Input):
+    id: Place
+    name: Name | None = None
+    handover_date: Handover = Field(None, description="When the developer handed the building over; "
+                                                      "in-home repairs are judged against it")
+    units: list[Unit] = Field([], max_length=500)
+
+    @field_validator("units")
+    @classmethod
+    def _units_unique(cls, units: list[Unit]) -> list[Unit]:
+        _unique([u.id for u in units], "unit ids")
+        return units
+
+
+class Grid(Input):
+    id: Id
+    butler: Id | None = Field(None, description="The grid's butler, who coordinates its cases")
+    buildings: list[Place] = Field([], max_length=500, description=f"Building ids; {PUBLIC_GRID_PLACE!r} "
+                                                                    "takes the public areas")
+    areas: list[Place] = Field([], max_length=200, description="Named public areas, e.g. north gate")
+
+
+class EstateSetup(Input):
+    name: Name
+    timezone: Annotated[Line, AfterValidator(_known_zone)] = "Asia/Shanghai"
+    buildings: list[Building] = Field([], max_length=500)
+    grids: list[Grid] = Field([], max_length=100)
+    staff: dict[Literal[DEPARTMENTS], Annotated[list[Id], Field(max_length=500)]] = Field(  # type: ignore[valid-type]
+        {}, description="User ids per department; department staff act on their department's cases")
+
+    @model_validator(mode="after")
+    def _references_hold(self) -> "EstateSetup":
+        _unique([b.id for b in self.buildings], "building ids")
+        _unique([g.id for g in self.grids], "grid ids")
+        known = {b.id for b in self.buildings} | {PUBLIC_GRID_PLACE}
+        for grid in self.grids:
+            missing = [b for b in grid.buildings if b not in known]
+            if missing:
+                raise ValueError(f"grid {grid.id} lists buildings the estate does not have: {', '.join(missing)}")
+        for department, members in self.staff.items():
+            _unique(members, f"staff of {department}")
+        return self
+
+
+# --- policy -----------------------------------------------------------------------------------
+
+Clock = Annotated[str, Field(strict=True, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Names = Annotated[list[Annotated[Line, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=50)]
+
+
+def _as_list(value: object) -> object:
+    # a rule author may write "repair" for ["repair"]; one shape keeps error paths plain
+    return [value] if isinstance(value, str) else value
+
+
+def _one_or_many(allowed: tuple[str, ...]):
+    return Annotated[list[Literal[allowed]], BeforeValidator(_as_list),  # type: ignore[valid-type]
+                     Field(min_length=1, max_length=len(allowed))]
+
+
+Words = Annotated[list[Annotated[Line, Field(min_length=1, max_length=64)]], BeforeValidator(_as_list),
+                  Field(min_length=1, max_length=50)]
+
+
+class HoursIn(Input):
+    model_config = {"extra": "forbid", "populate_by_name": True}
+    from_: Clock = Field(alias="from")
+    to: Clock
+
+
+class LocationCondition(Input):
+    buildings: Names | None = None
+    areas: Names | None = None
+    public_area: StrictBool | None = None
+
+
+class WhenIn(Input):
+    type: _one_or_many(CASE_TYPES) | None = None  # type: ignore[valid-type]
+    category: Words | None = None
+    scope: _one_or_many(SCOPES) | None = None  # type: ignore[valid-type]
+    severity: _one_or_many(SEVERITIES) | None = None  # type: ignore[valid-type]
+    location: LocationCondition | None = None
+    hours: HoursIn | None = None
+    keywords: Words | None = None
+
+
+class TargetIn(Input):
+    department: Literal[DEPARTMENTS]  # type: ignore[valid-type]
+    staff: StrictInt = Field(1, ge=1, le=MAX_STAFF_PER_TARGET)
+    assign: Literal[LEAST_LOADED, GRID_BUTLER] = LEAST_LOADED  # type: ignore[valid-type]
+
+
+class RuleIn(Input):
+    id: Annotated[Line, Field(min_length=1, max_length=64)]
+    when: WhenIn = WhenIn()
+    route: list[TargetIn] = Field(min_length=1, max_length=len(DEPARTMENTS))
+    priority: Literal[PRIORITIES] | None = None  # type: ignore[valid-type]
+    notify: _one_or_many(NOTIFY_ROLES) | None = None  # type: ignore[valid-type]
+
+
+class DispatchBlock(Input):
+    max_bounces: StrictInt = Field(3, ge=0, le=20, description="Rejections before the supervisor takes over")
+    rules: list[RuleIn] = Field([], max_length=200)
+
+
+SLA_RULES = tuple(r.rule for r in DEFAULT_RULES)
+ESCALATION_ROLES = ("supervisor", "estate_manager", "general_manager", "group_service_center")
+MAX_TARGET_MINUTES = 30 * 24 * 60
+MIN_WORKING_MINUTES = 60
+
+
+class EscalationIn(Input):
+    to_role: Literal[ESCALATION_ROLES]  # type: ignore[valid-type]
+    after_minutes: StrictInt = Field(0, ge=0, le=MAX_TARGET_MINUTES)
+    reason: Annotated[Line, Field(max_length=200)] = ""
+
+
+class SlaRuleIn(Input):
+    target_minutes: StrictInt | None = Field(None, ge=0, le=MAX_TARGET_MINUTES)
+    working_days: StrictInt | None = Field(None, ge=0, le=60)
+    clock: Literal["24x7", "business_hours"] | None = None
+    warn_at: StrictFloat | None = Field(None, gt=0, lt=1)
+    pausable: StrictBool | None = None
+    enabled: StrictBool | None = None
+    escalations: list[EscalationIn] | None = Field(None, max_length=5)
+
+
+class CalendarIn(Input):
+    spans: list[tuple[Clock, Clock]] = Field(min_length=1, max_length=6,
+                                             description='Working hours of a working day, e.g. [["08:30", "17:30"]]')
+
+    @field_validator("spans")
+    @classmethod
+    def _ordered(cls, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        minutes = [(int(a[:2]) * 60 + int(a[3:]), int(b[:2]) * 60 + int(b[3:])) for a, b in spans]
+        if any(start >= end for start, end in minutes):
+            raise ValueError("each span must end after it starts, within the day")
+        ordered = sorted(minutes)
+        if any(prev[1] > nxt[0] for prev, nxt in zip(ordered, ordered[1:])):
+            raise ValueError("spans must not overlap")
+        if sum(end - start for start, end in minutes) < MIN_WORKING_MINUTES:
+            raise ValueError(f"a working day needs at least {MIN_WORKING_MINUTES} minutes")
+        return spans
+
+
+class SlaBlock(Input):
+    calendar: CalendarIn | None = None
+    rules: dict[Literal[SLA_RULES], SlaRuleIn] = {}  # type: ignore[valid-type]
+
+
+class WarrantyBlock(Input):
+    liability_years: dict[Literal[tuple(DEFAULT_LIABILITY_YEARS)], Annotated[  # type: ignore[misc]
+        StrictInt, Field(ge=0, le=70)]] = Field({}, description="Years of developer liability per component")
+
+
+class ComplaintsBlock(Input):
+    repeat_window_days: StrictInt = Field(DEFAULT_WINDOW_DAYS, ge=1, le=3650,
+                                          description="A second complaint on the same matter within it is a repeat")
+
+
+class PolicyIn(Input):
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{
+            "dispatch": {"max_bounces": 3, "rules": [{
+                "id": "night-leaks", "when": {"type": "repair", "keywords": ["漏水", "leak"],
+                                              "hours": {"from": "22:00", "to": "06:00"}},
+                "route": [{"department": "engineering"}, {"department": "security", "staff": 1}],
+                "priority": "urgent"}]},
+        }]},
+    }
+    dispatch: DispatchBlock | None = Field(None, description="Routing rules tried before the defaults")
+    sla: SlaBlock | None = Field(None, description="Service targets, clocks and escalation chains")
+    warranty: WarrantyBlock | None = Field(None, description="Liability years per component")
+    complaints: ComplaintsBlock | None = Field(None, description="e.g. repeat window in days")
+
+    def blocks(self) -> dict:
+        """The blocks this request carries, as stored (absent ones are carried over)."""
+        return {name: getattr(self, name).model_dump(mode="json", by_alias=True, exclude_none=True)
+                for name in ("dispatch", "sla", "warranty", "complaints") if getattr(self, name) is not None}
