@@ -94,10 +94,20 @@ class EstateSetup(Input):
     staff: dict[Literal[DEPARTMENTS], Annotated[list[Id], Field(max_length=500)]] = Field(  # type: ignore[valid-type]
         {}, description="User ids per department; department staff act on their department's cases")
 
+    @field_validator("buildings")
+    @classmethod
+    def _buildings_unique(cls, buildings: list[Building]) -> list[Building]:
+        _unique([b.id for b in buildings], "building ids")
+        return buildings
+
+    @field_validator("grids")
+    @classmethod
+    def _grids_unique(cls, grids: list[Grid]) -> list[Grid]:
+        _unique([g.id for g in grids], "grid ids")
+        return grids
+
     @model_validator(mode="after")
     def _references_hold(self) -> "EstateSetup":
-        _unique([b.id for b in self.buildings], "building ids")
-        _unique([g.id for g in self.grids], "grid ids")
         known = {b.id for b in self.buildings} | {PUBLIC_GRID_PLACE}
         for grid in self.grids:
             missing = [b for b in grid.buildings if b not in known]
