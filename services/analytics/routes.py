@@ -67,7 +67,7 @@ async def list_cases(
     await _fresh(request, response, min_position)
     if estate_id is not None and not principal.may_act_on(estate_id):
         raise HTTPException(403, f"your token does not cover estate {estate_id}")
-    estates = [estate_id] if estate_id else (None if principal.may_act_on("*") else list(principal.estates))
+    estates = [estate_id] if estate_id else (None if principal.is_group else list(principal.estates))
     pool = request.app.state.pool
     case_filter = projection.CaseFilter(
         estates=estates, status=status, type=type, department=department, breached=breached, assignee=assignee,
