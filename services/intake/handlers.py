@@ -98,13 +98,18 @@ class Intake:
 
     async def load_case(self, case_id: str, principal: Principal | None = None, *,
                         conn: asyncpg.Connection | None = None) -> CaseState:
+        """The case folded from the store; CaseNotFound unless `principal` may see it (its
+        estate, and for a resident their own household's case)."""
         events = await self.store.read_case(case_id, conn=conn)
         own = [e for e in events if e.stream_version is not None]
         if not own or own[0].event_type != "CaseReceived" or (
                 principal is not None and not principal.may_act_on(own[0].estate_id)):
             raise CaseNotFound(case_id)
-        return fold_stored(case_id, own[0].estate_id, [
+        state = fold_stored(case_id, own[0].estate_id, [
             (e.event_type, e.payload, str(e.event_id), e.stream_version is not None) for e in events])
+        if principal is not None and not principal.may_see_case(state.estate_id, state.household_id):
+            raise CaseNotFound(case_id)
+        return state
 
     async def command(self, case_id: str, name: str, body: dict[str, Any], principal: Principal,
                       idempotency_key: str | None) -> tuple[int, dict]:

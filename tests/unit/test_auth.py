@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 import jwt
+import pytest
 
 from estatedesk.auth import InvalidToken, Principal, issue_token, read_token
 

@@ -213,6 +213,11 @@ def next_due_at(view: View) -> str | None:
     return min(owed, key=datetime.fromisoformat) if owed else None
 
 
+def household_of(view: View) -> str | None:
+    """The reporter's household: whose residents may see the case."""
+    return (view.get("reporter") or {}).get("household_id")
+
+
 def public(view: View) -> View:
     """The view as the API answers it: without the fold's bookkeeping."""
     return {k: v for k, v in view.items() if k != "lifecycle"}
