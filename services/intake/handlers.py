@@ -13,11 +13,12 @@ from estatedesk.clock import Clock
 from estatedesk.contracts import Envelope, Payload, encode
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
+from estatedesk.lifecycle import ROLES, CaseState, allowed_commands, charge_event_id, evolve, fold_stored
+
 from . import idempotency
-from estatedesk.lifecycle import CaseState, allowed_commands, charge_event_id, evolve, fold_stored
 
 from .domain.commands import COMMANDS, Actor
-from .domain.errors import InvalidCommand
+from .domain.errors import InvalidCommand, NotPermitted
 from .domain.reception import NewCase, receive
 from .estates import load_estate, load_policy
 from .intake_rules import extra_facts_at_intake
@@ -51,14 +52,21 @@ class Intake:
     clock: Clock
 
     async def _idempotent(self, key: str | None, body: Any,
-                          write: Callable[[asyncpg.Connection], Awaitable[dict]], status: int) -> tuple[int, dict]:
-        """Run `write` in a transaction; with a key, the first answer is the answer for ever.
-        Requests sharing a key are serialised on it, so a twin never decides a second time."""
+                          write: Callable[[asyncpg.Connection], Awaitable[dict]], status: int,
+                          authorise: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+                          ) -> tuple[int, dict]:
+        """Run `write` in a transaction; with a key, the first answer is the answer for ever,
+        given only to a caller `authorise` lets through. Requests sharing a key are
+        serialised on it, so a twin never decides a second time."""
         body_hash = idempotency.request_hash(body)
         async with self.pool.acquire() as conn, conn.transaction():
             if key:
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", key)
-                earlier = await idempotency.recall(conn, key, body_hash)
+
+                async def check() -> None:
+                    if authorise is not None:
+                        await authorise(conn)
+                earlier = await idempotency.recall(conn, key, body_hash, check)
                 if earlier:
                     return earlier
             response = await write(conn)
@@ -68,8 +76,11 @@ class Intake:
 
     async def receive_case(self, body: dict[str, Any], principal: Principal,
                            idempotency_key: str | None) -> tuple[int, dict]:
-        """Record a new case; (201, case) or the first answer to a repeated key."""
-        key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
+        """Record a new case; (201, case) or the first answer to a repeated key. Who may file
+        it is checked first, so a repeated key is answered only to a caller who may file it."""
+        if not principal.may_act_on(body["estate_id"]):
+            raise NotPermitted(f"your token does not cover estate {body['estate_id']}")
+        key = idempotency.scoped_key("POST /v1/cases", principal.user, idempotency_key) if idempotency_key else None
 
         async def write(conn: asyncpg.Connection) -> dict:
             # reads go through the transaction's connection: a second one per request
@@ -114,7 +125,8 @@ class Intake:
     async def command(self, case_id: str, name: str, body: dict[str, Any], principal: Principal,
                       idempotency_key: str | None) -> tuple[int, dict]:
         """Run one lifecycle command; optimistic concurrency, retried on a concurrent change."""
-        key = f"POST /v1/cases/{case_id}/{name}:{principal.user}:{idempotency_key}" if idempotency_key else None
+        key = idempotency.scoped_key(f"POST /v1/cases/{case_id}/{name}", principal.user, idempotency_key) \
+            if idempotency_key else None
         actor = Actor(principal.user, principal.role)
 
         async def write(conn: asyncpg.Connection) -> dict:
@@ -122,9 +134,16 @@ class Intake:
             payloads = COMMANDS[name](state, body, actor, self.clock())
             return await self._append(conn, state, payloads, idempotency_key, principal.role)
 
+        async def authorise(conn: asyncpg.Connection) -> None:
+            # The case as the caller may see it now, and a role that gives this command; not
+            # the state's guards, which the first answer itself has moved on.
+            await self.load_case(case_id, principal, conn=conn)
+            if principal.role not in ROLES[name]:
+                raise NotPermitted(f"a {principal.role} may not {name} a case")
+
         for attempt in range(RETRIES_ON_CONFLICT):
             try:  # a repeated key is answered before the command is decided again
-                return await self._idempotent(key, body, write, 200)
+                return await self._idempotent(key, body, write, 200, authorise)
             except ConcurrencyConflict:
                 if attempt == RETRIES_ON_CONFLICT - 1:
                     raise
