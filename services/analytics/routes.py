@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from estatedesk.web.security import PrincipalDep
 
-from estatedesk.lifecycle import allowed_commands
+from estatedesk.lifecycle import DEPARTMENT_BOUND, allowed_commands
 
 from . import projection
 from .domain.case_view import household_of, lifecycle_of, public
@@ -35,14 +35,17 @@ async def _fresh(request: Request, response: Response, min_position: int | None,
 async def get_case(case_id: str, principal: PrincipalDep, request: Request, response: Response,
                    min_position: MinPosition = None) -> dict:
     """The current view of one case: its content, status, what it waits for, the commands the
-    caller may give now (`allowed_commands`, by state and role), departments, the deadline
+    caller may give now (`allowed_commands`, by state and role; for department staff only on
+    a case routed to their department), departments, the deadline
     ledger, escalations and the history with who wrote what. Staff of the case's estate see
     the reporter's name and phone; everyone else sees them masked."""
     await _fresh(request, response, min_position, case_id)
     view = await projection.case_view(request.app.state.pool, case_id)
     if view is None or not principal.may_see_case(view["estate_id"], household_of(view)):
         raise HTTPException(404, f"no case {case_id} in your estates")
-    allowed = allowed_commands(lifecycle_of(view), principal.role)
+    departments = await departments_of(request.app.state.pool, [view["estate_id"]], principal.user) \
+        if principal.role in DEPARTMENT_BOUND else []
+    allowed = allowed_commands(lifecycle_of(view), principal.role, departments)
     view = {**public(view), "allowed_commands": allowed}
     if principal.role in STAFF_ROLES and view["estate_id"] in principal.estates:
         view["reporter"] = {**view["reporter"], **await projection.reporter_contact(request.app.state.pool, case_id)}

@@ -13,11 +13,13 @@ from estatedesk.clock import Clock
 from estatedesk.contracts import Envelope, Payload, encode
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
-from estatedesk.lifecycle import ROLES, CaseState, allowed_commands, charge_event_id, evolve, fold_stored
+from estatedesk.lifecycle import (
+    DEPARTMENT_BOUND, ROLES, CaseState, allowed_commands, charge_event_id, evolve, fold_stored,
+)
 
 from . import idempotency
 
-from .domain.commands import COMMANDS, Actor
+from .domain.commands import COMMANDS, REFERS_TO, Actor
 from .domain.errors import InvalidCommand, NotPermitted
 from .domain.reception import NewCase, receive
 from .estates import load_estate, load_policy
@@ -127,12 +129,15 @@ class Intake:
         """Run one lifecycle command; optimistic concurrency, retried on a concurrent change."""
         key = idempotency.scoped_key(f"POST /v1/cases/{case_id}/{name}", principal.user, idempotency_key) \
             if idempotency_key else None
-        actor = Actor(principal.user, principal.role)
 
         async def write(conn: asyncpg.Connection) -> dict:
             state = await self.load_case(case_id, principal, conn=conn)
-            payloads = COMMANDS[name](state, body, actor, self.clock())
-            return await self._append(conn, state, payloads, idempotency_key, principal.role)
+            actor = await self._actor(principal, state.estate_id, conn)
+            refers = REFERS_TO.get(name)
+            related = {"target": await self._seen_or_none(body[refers], principal, conn)} \
+                if refers and body.get(refers) else {}
+            payloads = COMMANDS[name](state, body, actor, self.clock(), **related)
+            return await self._append(conn, state, payloads, idempotency_key, actor)
 
         async def authorise(conn: asyncpg.Connection) -> None:
             # The case as the caller may see it now, and a role that gives this command; not
@@ -149,8 +154,24 @@ class Intake:
                     raise
         raise AssertionError("unreachable")
 
+    async def _actor(self, principal: Principal, estate_id: str, conn: asyncpg.Connection) -> Actor:
+        """The caller as the domain sees them; department staff with the departments the
+        estate's staff lists name them in."""
+        departments: frozenset[str] = frozenset()
+        if principal.role in DEPARTMENT_BOUND:
+            estate = await load_estate(self.store, estate_id, conn)
+            departments = estate.departments_of(principal.user) if estate else frozenset()
+        return Actor(principal.user, principal.role, departments, principal.household)
+
+    async def _seen_or_none(self, case_id: Any, principal: Principal, conn: asyncpg.Connection) -> CaseState | None:
+        """Another case a command names, as the caller may see it; None when there is none."""
+        try:
+            return await self.load_case(str(case_id), principal, conn=conn)
+        except CaseNotFound:
+            return None
+
     async def _append(self, conn: asyncpg.Connection, state: CaseState, payloads: list[Payload],
-                      correlation_id: str | None, actor_role: str, causation_id: str | None = None) -> dict:
+                      correlation_id: str | None, actor: Actor, causation_id: str | None = None) -> dict:
         now = self.clock()
         envelopes = envelopes_for(state.case_id, state.estate_id, state.version, payloads, now,
                                   correlation_id=correlation_id or state.case_id, causation_id=causation_id)
@@ -159,7 +180,8 @@ class Intake:
         for envelope in envelopes:
             after = evolve(after, envelope.event_type, envelope.payload)
         return {"case_id": state.case_id, "status": after.status, "version": after.version, "position": position,
-                "events": [e.event_type for e in envelopes], "allowed_commands": allowed_commands(after, actor_role)}
+                "events": [e.event_type for e in envelopes],
+                "allowed_commands": allowed_commands(after, actor.role, actor.departments)}
 
 
 def _new_case(body: dict[str, Any]) -> NewCase:
