@@ -21,6 +21,7 @@ from . import idempotency
 
 from .domain.commands import COMMANDS, REFERS_TO, Actor
 from .domain.errors import InvalidCommand, NotPermitted
+from .domain.filing import check_filing
 from .domain.reception import NewCase, receive
 from .estates import load_estate, load_policy
 from .intake_rules import extra_facts_at_intake
@@ -82,6 +83,9 @@ class Intake:
         it is checked first, so a repeated key is answered only to a caller who may file it."""
         if not principal.may_act_on(body["estate_id"]):
             raise NotPermitted(f"your token does not cover estate {body['estate_id']}")
+        check_filing(principal.role, principal.household, channel=body["channel"], type=body["type"],
+                     origin=(body.get("complaint") or {}).get("origin"),
+                     reporter_household=(body.get("reporter") or {}).get("household_id"))
         key = idempotency.scoped_key("POST /v1/cases", principal.user, idempotency_key) if idempotency_key else None
 
         async def write(conn: asyncpg.Connection) -> dict:

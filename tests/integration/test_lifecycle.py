@@ -22,6 +22,7 @@ def people(stack):
         "guard": token_for(stack, "department_staff", ("E001",), "e001-sec-wu"),
         "supervisor": token_for(stack, "supervisor", ("E001",), "e001-supervisor-qian"),
         "manager": token_for(stack, "estate_manager", ("E001",), "e001-manager-wei"),
+        "group": token_for(stack, "group_service_center", (), "group-center-lin"),
     }
 
 
@@ -211,7 +212,7 @@ async def test_a_second_complaint_from_the_household_on_the_same_matter_is_flagg
 
 
 async def test_a_group_transferred_complaint_reports_progress_for_the_group_register(intake, analytics, people, pool):
-    walk = await _walk(intake, analytics, people, repair_case(
+    walk = await _walk(intake, analytics, {**people, "desk": people["group"]}, repair_case(
         type="complaint", category="service", title="Rude guard at the gate", repair=None, channel="group_transfer",
         complaint={"origin": "group_center", "group_ref": "GRP-2026-1182"}, location={"area": "north gate"}))
     await walk.do("progress", "supervisor", note="guard interviewed, apology made")
