@@ -11,6 +11,7 @@ import asyncpg
 from estatedesk.auth import Principal
 from estatedesk.clock import Clock
 from estatedesk.contracts import Envelope, Payload, encode
+from estatedesk.contracts.events import CURRENT_VERSION
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
 from estatedesk.lifecycle import (
@@ -41,7 +42,8 @@ def envelopes_for(case_id: str, estate_id: str, after_version: int, payloads: li
         kind = type(payload).event_type()
         event_id = charge_event_id(case_id, payload.completion_number) if kind == "ChargeableWorkCompleted" \
             else uuid.uuid4()
-        out.append(Envelope(event_id=event_id, event_type=kind, case_id=case_id, estate_id=estate_id,
+        out.append(Envelope(event_id=event_id, event_type=kind, schema_version=CURRENT_VERSION[kind],
+                            case_id=case_id, estate_id=estate_id,
                             stream_version=after_version + offset, occurred_at=occurred_at or now, recorded_at=now,
                             producer="intake", correlation_id=correlation_id, causation_id=causation_id,
                             payload=encode(payload)))

@@ -44,7 +44,7 @@ def work(actor: Actor = STAFF) -> tuple:
 
 
 WORK = work()
-CLOSURE = (("inspect", DESK, {"passed": True, "inspector": "owner", "inspector_role": "owner"}),
+CLOSURE = (("inspect", DESK, {"passed": True, "inspector_role": "owner"}),
            ("review", SUPERVISOR, {}), ("return-visit", DESK, {"method": "phone", "satisfaction": "satisfied"}))
 
 
@@ -70,7 +70,7 @@ def test_the_routing_echo_of_older_databases_only_advances_the_version():
 
 def test_a_failed_inspection_and_a_dissatisfied_visit_send_the_complaint_back_to_work():
     state = given(routed(case("complaint", "environment"), ("cleaning",)), *work(CLEANER))
-    failed = {"passed": False, "inspector": "owner", "inspector_role": "owner"}
+    failed = {"passed": False, "inspector_role": "owner"}
     assert kinds(state, "inspect", DESK, **failed) == ["InspectionRecorded", "CaseReopened"]
     state = given(state, ("inspect", DESK, failed))
     assert state.status == "in_progress"
@@ -186,3 +186,18 @@ def test_a_case_merges_only_into_another_open_case_of_its_estate():
     open_twin = started("C-4", "E001", {"type": "repair", "category": "plumbing"})
     [merged] = COMMANDS["merge"](state, {"into_case_id": "C-4"}, DESK, NOW, target=open_twin)
     assert merged.into_case_id == "C-4"
+
+
+def test_the_inspector_is_the_caller_and_a_resident_inspects_their_own_household_s_case_as_owner():
+    state = given(routed(case(reporter={"household_id": "H-3-2-1502"})), *WORK)
+    [inspection] = COMMANDS["inspect"](state, {"passed": True, "inspector_role": "property_assistant"}, DESK, NOW)
+    assert "inspector" not in encode(inspection)
+    assert (inspection.actor, inspection.actor_role, inspection.inspector_role) == \
+        ("desk", "front_desk", "property_assistant")
+    owner = Actor("resident-wang", "resident", household="H-3-2-1502")
+    with pytest.raises(InvalidCommand):
+        COMMANDS["inspect"](state, {"passed": True, "inspector_role": "property_assistant"}, owner, NOW)
+    for stranger in (Actor("resident-li", "resident", household="H-1-1-0101"), Actor("resident-x", "resident")):
+        with pytest.raises(NotPermitted):
+            COMMANDS["inspect"](state, {"passed": True, "inspector_role": "owner"}, stranger, NOW)
+    assert kinds(state, "inspect", owner, passed=True, inspector_role="owner") == ["InspectionRecorded"]

@@ -161,14 +161,21 @@ def _charge_lines(raw: list[Any]) -> list[ChargeLine]:
 
 
 def inspect(state, data, actor, now):
+    """Acceptance inspection by the caller, as the owner or a property assistant (002 §4.4.4);
+    a resident inspects only their own household's case, as its owner. A failed inspection
+    sends the case back to work."""
     by = _check("inspect", state, actor)
-    _required(data, "inspector")
     if not isinstance(data.get("passed"), bool):
         raise InvalidCommand([("passed", "must be true or false")])
     if data.get("inspector_role") not in ("owner", "property_assistant"):
         raise InvalidCommand([("inspector_role", "must be owner or property_assistant (002 §4.4.4)")])
-    inspection = InspectionRecorded(passed=data["passed"], inspector=data["inspector"],
-                                    inspector_role=data["inspector_role"], notes=data.get("notes", ""), **by)
+    if actor.role == "resident":
+        if actor.household is None or actor.household != state.household_id:
+            raise NotPermitted("a resident inspects only their own household's case")
+        if data["inspector_role"] != "owner":
+            raise InvalidCommand([("inspector_role", "a resident inspects as the owner")])
+    inspection = InspectionRecorded(passed=data["passed"], inspector_role=data["inspector_role"],
+                                    notes=data.get("notes", ""), **by)
     if data["passed"]:
         return [inspection]
     return [inspection, CaseReopened(reason="failed acceptance inspection", **by)]
