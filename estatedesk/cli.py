@@ -17,7 +17,7 @@ from estatedesk.config import Settings
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     try:
         token = issue_token(settings.estatedesk_secret, role=args.role, estates=args.estate or [],
-                            user=args.user or f"{args.role}-user", now=now_utc())
+                            user=args.user or f"{args.role}-user", now=now_utc(), household=args.household)
     except ValueError as exc:
         print(f"estatedesk token: {exc}", file=sys.stderr)
         return 2
@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True, choices=ROLES)
     token.add_argument("--estate", action="append", help="estate the token may act on (repeatable)")
     token.add_argument("--user", help="user name (default: <role>-user)")
+    token.add_argument("--household", help="a resident's household id: the only cases the token sees")
     user = sub.add_parser("user", help="manage console staff accounts (DATABASE_URL)")
     user_sub = user.add_subparsers(dest="action", required=True)
     add = user_sub.add_parser("add", help="create a staff account")

@@ -71,8 +71,10 @@ async def pool(stack):
     await pool.close()
 
 
-def token_for(stack, role: str = "front_desk", estates=("E001",), user: str = "desk-zhao") -> dict:
-    token = issue_token(stack.settings.estatedesk_secret, role=role, estates=list(estates), user=user, now=now_utc())
+def token_for(stack, role: str = "front_desk", estates=("E001",), user: str = "desk-zhao",
+              household: str | None = None) -> dict:
+    token = issue_token(stack.settings.estatedesk_secret, role=role, estates=list(estates), user=user, now=now_utc(),
+                        household=household)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -91,10 +91,18 @@ class ChargeableWorkCompleted(Payload):
 
 
 class InspectionRecorded(_ByStaff):
+    """Acceptance inspection (002 §4.4.4). The inspector is the caller — `actor` and
+    `actor_role` — inspecting as the owner or a property assistant. Schema version 1 also
+    carried the inspector's name as typed, a resident's name on the wire; version 2 has none."""
+
     passed: bool
-    inspector: str
     inspector_role: Literal["owner", "property_assistant"]
     notes: str = ""
+
+
+def inspection_v1_to_v2(payload: dict) -> dict:
+    """Version 1 named the inspector in free text; the name is dropped, the caller stays."""
+    return {k: v for k, v in payload.items() if k != "inspector"}
 
 
 class SupervisorReviewed(_ByStaff):

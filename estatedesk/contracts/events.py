@@ -228,6 +228,16 @@ UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
 CURRENT_VERSION: dict[str, int] = {name: 1 for name in EVENT_TYPES}
 
 
+def _register_upcasters() -> None:
+    from .case_events import inspection_v1_to_v2
+
+    UPCASTERS[("InspectionRecorded", 1)] = inspection_v1_to_v2
+    CURRENT_VERSION["InspectionRecorded"] = 2
+
+
+_register_upcasters()
+
+
 def topic_of(event_type: str) -> str:
     return _TOPIC_OF[EVENT_TYPES[event_type]]
 

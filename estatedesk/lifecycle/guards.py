@@ -1,7 +1,7 @@
 """Which command the state machine of SPEC §3 allows in which state, and who may give it."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from .state import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 
@@ -64,11 +64,30 @@ ROLES: dict[str, frozenset[str]] = {
 }
 
 
+# Department staff work the cases of their own department; department heads, supervisors
+# and the estate's managers keep the wider rights of their roles.
+DEPARTMENT_BOUND = frozenset({"department_staff"})
+
+
 def may(command: str, state: CaseState) -> bool:
     return _GUARDS[command](state)
 
 
-def allowed_commands(state: CaseState, role: str | None = None) -> list[str]:
-    """The commands the case's state allows; given a role, only those that role may give."""
+def works_on(state: CaseState, role: str, departments: Iterable[str] = ()) -> bool:
+    """Whether someone of `role`, listed in `departments` of the case's estate, may act on the
+    case at all: department staff only on a case routed to one of their departments."""
+    return role not in DEPARTMENT_BOUND or not set(state.departments).isdisjoint(departments)
+
+
+def may_give(command: str, state: CaseState, role: str, departments: Iterable[str] = ()) -> bool:
+    """Whether the role (and, for department staff, their departments) may give the command
+    on this case, whatever its state."""
+    return role in ROLES[command] and works_on(state, role, departments)
+
+
+def allowed_commands(state: CaseState, role: str | None = None, departments: Iterable[str] = ()) -> list[str]:
+    """The commands the case's state allows; given a role, only those that role may give,
+    and for department staff only on a case routed to one of `departments`."""
+    departments = tuple(departments)
     return [command for command, guard in _GUARDS.items()
-            if guard(state) and (role is None or role in ROLES[command])]
+            if guard(state) and (role is None or may_give(command, state, role, departments))]

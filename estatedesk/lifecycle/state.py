@@ -49,6 +49,7 @@ class CaseState:
     visited: bool = False
     paused_from: str | None = None
     pause_reason: str | None = None
+    household_id: str | None = None  # the reporter's household: the only cases its residents see
 
     @property
     def is_closed(self) -> bool:
@@ -76,6 +77,7 @@ def started(case_id: str, estate_id: str, received: dict[str, Any]) -> CaseState
         case_id=case_id, estate_id=estate_id, type=received["type"], category=received.get("category"),
         version=1, priority=received.get("priority", "normal"),
         paid_help=bool((received.get("help") or {}).get("paid")), group_ref=complaint.get("group_ref"),
+        household_id=(received.get("reporter") or {}).get("household_id"),
     )
 
 

@@ -14,7 +14,9 @@ MonthParam = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", ex
 
 
 def _scope(principal, estate_id: str | None) -> str | None:
-    if estate_id is None and not principal.may_act_on("*"):
+    if principal.role == "resident":  # figures and boards span other households' cases
+        raise HTTPException(403, "statistics and boards are for staff")
+    if estate_id is None and not principal.is_group:
         if len(principal.estates) != 1:
             raise HTTPException(403, "group-wide figures are for group roles; name one of your estates")
         return principal.estates[0]

@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from estatedesk.web.security import PrincipalDep
 
-from estatedesk.lifecycle import allowed_commands
+from estatedesk.lifecycle import DEPARTMENT_BOUND, allowed_commands
 
 from . import projection
-from .domain.case_view import lifecycle_of, public
+from .domain.case_view import household_of, lifecycle_of, public
 from .freshness import wait_until_applied
 from .staff import departments_of
 
@@ -35,14 +35,17 @@ async def _fresh(request: Request, response: Response, min_position: int | None,
 async def get_case(case_id: str, principal: PrincipalDep, request: Request, response: Response,
                    min_position: MinPosition = None) -> dict:
     """The current view of one case: its content, status, what it waits for, the commands the
-    caller may give now (`allowed_commands`, by state and role), departments, the deadline
+    caller may give now (`allowed_commands`, by state and role; for department staff only on
+    a case routed to their department), departments, the deadline
     ledger, escalations and the history with who wrote what. Staff of the case's estate see
     the reporter's name and phone; everyone else sees them masked."""
     await _fresh(request, response, min_position, case_id)
     view = await projection.case_view(request.app.state.pool, case_id)
-    if view is None or not principal.may_act_on(view["estate_id"]):
+    if view is None or not principal.may_see_case(view["estate_id"], household_of(view)):
         raise HTTPException(404, f"no case {case_id} in your estates")
-    allowed = allowed_commands(lifecycle_of(view), principal.role)
+    departments = await departments_of(request.app.state.pool, [view["estate_id"]], principal.user) \
+        if principal.role in DEPARTMENT_BOUND else []
+    allowed = allowed_commands(lifecycle_of(view), principal.role, departments)
     view = {**public(view), "allowed_commands": allowed}
     if principal.role in STAFF_ROLES and view["estate_id"] in principal.estates:
         view["reporter"] = {**view["reporter"], **await projection.reporter_contact(request.app.state.pool, case_id)}
@@ -63,11 +66,16 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
     min_position: MinPosition = None, response: Response = None,
 ) -> dict:
-    """Cases newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
+    """Cases newest first, filtered; pass `next_cursor` back as `cursor` for the next page.
+    A resident's list holds only their own household's cases."""
     await _fresh(request, response, min_position)
     if estate_id is not None and not principal.may_act_on(estate_id):
         raise HTTPException(403, f"your token does not cover estate {estate_id}")
-    estates = [estate_id] if estate_id else (None if principal.may_act_on("*") else list(principal.estates))
+    if principal.role == "resident":
+        if principal.household is None or household_id not in (None, principal.household):
+            return {"items": [], "next_cursor": None}
+        household_id = principal.household
+    estates = [estate_id] if estate_id else (None if principal.is_group else list(principal.estates))
     pool = request.app.state.pool
     case_filter = projection.CaseFilter(
         estates=estates, status=status, type=type, department=department, breached=breached, assignee=assignee,

@@ -68,9 +68,11 @@ class CompleteIn(_Body):
 
 
 class InspectIn(_Body):
+    """The caller inspects: their user id and role are recorded, with the capacity below."""
+
     passed: StrictBool
-    inspector: _line(100, required=True)
-    inspector_role: Literal["owner", "property_assistant"]
+    inspector_role: Literal["owner", "property_assistant"] = Field(
+        description="Inspecting as the owner or as a property assistant; a resident inspects as the owner")
     notes: _text(2000) = ""
 
 
@@ -113,7 +115,7 @@ COMMAND_BODIES: dict[str, tuple[type[BaseModel], str, dict]] = {
                      {"item": "P-trap", "quantity": 1, "unit_price_fen": 3500},
                      {"item": "labour (hour)", "quantity": 1, "unit_price_fen": 5000}]}),
     "inspect": (InspectIn, "Acceptance inspection by the owner or a property assistant (002 §4.4.4)",
-                {"passed": True, "inspector": "王女士", "inspector_role": "owner"}),
+                {"passed": True, "inspector_role": "owner"}),
     "review": (ReviewIn, "Supervisor review after a passed inspection", {"notes": "photos checked"}),
     "return-visit": (ReturnVisitIn, "Return visit by phone or at the door; dissatisfied reopens the case",
                      {"method": "phone", "satisfaction": "satisfied", "comments": "quick and tidy"}),

@@ -11,13 +11,18 @@ import asyncpg
 from estatedesk.auth import Principal
 from estatedesk.clock import Clock
 from estatedesk.contracts import Envelope, Payload, encode
+from estatedesk.contracts.events import CURRENT_VERSION
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
-from . import idempotency
-from estatedesk.lifecycle import CaseState, allowed_commands, charge_event_id, evolve, fold_stored
+from estatedesk.lifecycle import (
+    DEPARTMENT_BOUND, ROLES, CaseState, allowed_commands, charge_event_id, evolve, fold_stored,
+)
 
-from .domain.commands import COMMANDS, Actor
-from .domain.errors import InvalidCommand
+from . import idempotency
+
+from .domain.commands import COMMANDS, REFERS_TO, Actor
+from .domain.errors import InvalidCommand, NotPermitted
+from .domain.filing import check_filing
 from .domain.reception import NewCase, receive
 from .estates import load_estate, load_policy
 from .intake_rules import extra_facts_at_intake
@@ -37,7 +42,8 @@ def envelopes_for(case_id: str, estate_id: str, after_version: int, payloads: li
         kind = type(payload).event_type()
         event_id = charge_event_id(case_id, payload.completion_number) if kind == "ChargeableWorkCompleted" \
             else uuid.uuid4()
-        out.append(Envelope(event_id=event_id, event_type=kind, case_id=case_id, estate_id=estate_id,
+        out.append(Envelope(event_id=event_id, event_type=kind, schema_version=CURRENT_VERSION[kind],
+                            case_id=case_id, estate_id=estate_id,
                             stream_version=after_version + offset, occurred_at=occurred_at or now, recorded_at=now,
                             producer="intake", correlation_id=correlation_id, causation_id=causation_id,
                             payload=encode(payload)))
@@ -51,14 +57,21 @@ class Intake:
     clock: Clock
 
     async def _idempotent(self, key: str | None, body: Any,
-                          write: Callable[[asyncpg.Connection], Awaitable[dict]], status: int) -> tuple[int, dict]:
-        """Run `write` in a transaction; with a key, the first answer is the answer for ever.
-        Requests sharing a key are serialised on it, so a twin never decides a second time."""
+                          write: Callable[[asyncpg.Connection], Awaitable[dict]], status: int,
+                          authorise: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+                          ) -> tuple[int, dict]:
+        """Run `write` in a transaction; with a key, the first answer is the answer for ever,
+        given only to a caller `authorise` lets through. Requests sharing a key are
+        serialised on it, so a twin never decides a second time."""
         body_hash = idempotency.request_hash(body)
         async with self.pool.acquire() as conn, conn.transaction():
             if key:
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", key)
-                earlier = await idempotency.recall(conn, key, body_hash)
+
+                async def check() -> None:
+                    if authorise is not None:
+                        await authorise(conn)
+                earlier = await idempotency.recall(conn, key, body_hash, check)
                 if earlier:
                     return earlier
             response = await write(conn)
@@ -68,8 +81,14 @@ class Intake:
 
     async def receive_case(self, body: dict[str, Any], principal: Principal,
                            idempotency_key: str | None) -> tuple[int, dict]:
-        """Record a new case; (201, case) or the first answer to a repeated key."""
-        key = f"POST /v1/cases:{principal.user}:{idempotency_key}" if idempotency_key else None
+        """Record a new case; (201, case) or the first answer to a repeated key. Who may file
+        it is checked first, so a repeated key is answered only to a caller who may file it."""
+        if not principal.may_act_on(body["estate_id"]):
+            raise NotPermitted(f"your token does not cover estate {body['estate_id']}")
+        check_filing(principal.role, principal.household, channel=body["channel"], type=body["type"],
+                     origin=(body.get("complaint") or {}).get("origin"),
+                     reporter_household=(body.get("reporter") or {}).get("household_id"))
+        key = idempotency.scoped_key("POST /v1/cases", principal.user, idempotency_key) if idempotency_key else None
 
         async def write(conn: asyncpg.Connection) -> dict:
             # reads go through the transaction's connection: a second one per request
@@ -98,35 +117,67 @@ class Intake:
 
     async def load_case(self, case_id: str, principal: Principal | None = None, *,
                         conn: asyncpg.Connection | None = None) -> CaseState:
+        """The case folded from the store; CaseNotFound unless `principal` may see it (its
+        estate, and for a resident their own household's case)."""
         events = await self.store.read_case(case_id, conn=conn)
         own = [e for e in events if e.stream_version is not None]
         if not own or own[0].event_type != "CaseReceived" or (
                 principal is not None and not principal.may_act_on(own[0].estate_id)):
             raise CaseNotFound(case_id)
-        return fold_stored(case_id, own[0].estate_id, [
+        state = fold_stored(case_id, own[0].estate_id, [
             (e.event_type, e.payload, str(e.event_id), e.stream_version is not None) for e in events])
+        if principal is not None and not principal.may_see_case(state.estate_id, state.household_id):
+            raise CaseNotFound(case_id)
+        return state
 
     async def command(self, case_id: str, name: str, body: dict[str, Any], principal: Principal,
                       idempotency_key: str | None) -> tuple[int, dict]:
         """Run one lifecycle command; optimistic concurrency, retried on a concurrent change."""
-        key = f"POST /v1/cases/{case_id}/{name}:{principal.user}:{idempotency_key}" if idempotency_key else None
-        actor = Actor(principal.user, principal.role)
+        key = idempotency.scoped_key(f"POST /v1/cases/{case_id}/{name}", principal.user, idempotency_key) \
+            if idempotency_key else None
 
         async def write(conn: asyncpg.Connection) -> dict:
             state = await self.load_case(case_id, principal, conn=conn)
-            payloads = COMMANDS[name](state, body, actor, self.clock())
-            return await self._append(conn, state, payloads, idempotency_key, principal.role)
+            actor = await self._actor(principal, state.estate_id, conn)
+            refers = REFERS_TO.get(name)
+            related = {"target": await self._seen_or_none(body[refers], principal, conn)} \
+                if refers and body.get(refers) else {}
+            payloads = COMMANDS[name](state, body, actor, self.clock(), **related)
+            return await self._append(conn, state, payloads, idempotency_key, actor)
+
+        async def authorise(conn: asyncpg.Connection) -> None:
+            # The case as the caller may see it now, and a role that gives this command; not
+            # the state's guards, which the first answer itself has moved on.
+            await self.load_case(case_id, principal, conn=conn)
+            if principal.role not in ROLES[name]:
+                raise NotPermitted(f"a {principal.role} may not {name} a case")
 
         for attempt in range(RETRIES_ON_CONFLICT):
             try:  # a repeated key is answered before the command is decided again
-                return await self._idempotent(key, body, write, 200)
+                return await self._idempotent(key, body, write, 200, authorise)
             except ConcurrencyConflict:
                 if attempt == RETRIES_ON_CONFLICT - 1:
                     raise
         raise AssertionError("unreachable")
 
+    async def _actor(self, principal: Principal, estate_id: str, conn: asyncpg.Connection) -> Actor:
+        """The caller as the domain sees them; department staff with the departments the
+        estate's staff lists name them in."""
+        departments: frozenset[str] = frozenset()
+        if principal.role in DEPARTMENT_BOUND:
+            estate = await load_estate(self.store, estate_id, conn)
+            departments = estate.departments_of(principal.user) if estate else frozenset()
+        return Actor(principal.user, principal.role, departments, principal.household)
+
+    async def _seen_or_none(self, case_id: Any, principal: Principal, conn: asyncpg.Connection) -> CaseState | None:
+        """Another case a command names, as the caller may see it; None when there is none."""
+        try:
+            return await self.load_case(str(case_id), principal, conn=conn)
+        except CaseNotFound:
+            return None
+
     async def _append(self, conn: asyncpg.Connection, state: CaseState, payloads: list[Payload],
-                      correlation_id: str | None, actor_role: str, causation_id: str | None = None) -> dict:
+                      correlation_id: str | None, actor: Actor, causation_id: str | None = None) -> dict:
         now = self.clock()
         envelopes = envelopes_for(state.case_id, state.estate_id, state.version, payloads, now,
                                   correlation_id=correlation_id or state.case_id, causation_id=causation_id)
@@ -135,7 +186,8 @@ class Intake:
         for envelope in envelopes:
             after = evolve(after, envelope.event_type, envelope.payload)
         return {"case_id": state.case_id, "status": after.status, "version": after.version, "position": position,
-                "events": [e.event_type for e in envelopes], "allowed_commands": allowed_commands(after, actor_role)}
+                "events": [e.event_type for e in envelopes],
+                "allowed_commands": allowed_commands(after, actor.role, actor.departments)}
 
 
 def _new_case(body: dict[str, Any]) -> NewCase:

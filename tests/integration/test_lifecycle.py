@@ -17,8 +17,12 @@ def people(stack):
     return {
         "desk": token_for(stack, "front_desk", ("E001",), "e001-desk-zhao"),
         "staff": token_for(stack, "department_staff", ("E001",), "e001-eng-sun"),
+        "head": token_for(stack, "department_head", ("E001",), "e001-eng-zhou"),
+        "cleaner": token_for(stack, "department_staff", ("E001",), "e001-clean-chen"),
+        "guard": token_for(stack, "department_staff", ("E001",), "e001-sec-wu"),
         "supervisor": token_for(stack, "supervisor", ("E001",), "e001-supervisor-qian"),
         "manager": token_for(stack, "estate_manager", ("E001",), "e001-manager-wei"),
+        "group": token_for(stack, "group_service_center", (), "group-center-lin"),
     }
 
 
@@ -63,18 +67,18 @@ async def test_a_complaint_fails_inspection_and_a_visit_before_it_is_archived(in
     view = await walk.view_when("dispatched")
     assert view["departments"] == ["cleaning"]
     for command in ("accept", "start"):
-        await walk.do(command)
-    await walk.do("complete", result="bins emptied")
-    reopened = await walk.do("inspect", "desk", passed=False, inspector="王女士", inspector_role="owner")
+        await walk.do(command, "cleaner")
+    await walk.do("complete", "cleaner", result="bins emptied")
+    reopened = await walk.do("inspect", "desk", passed=False, inspector_role="owner")
     assert reopened["status"] == "in_progress" and reopened["events"] == ["InspectionRecorded", "CaseReopened"]
     await walk.do("archive", "desk", expect=409)
-    await walk.do("complete", result="bins emptied and area washed")
-    await walk.do("inspect", "desk", passed=True, inspector="王女士", inspector_role="owner")
+    await walk.do("complete", "cleaner", result="bins emptied and area washed")
+    await walk.do("inspect", "desk", passed=True, inspector_role="owner")
     await walk.do("review", "supervisor", notes="photos fine")
     unhappy = await walk.do("return-visit", "desk", method="phone", satisfaction="dissatisfied", comments="smells")
     assert unhappy["status"] == "in_progress"
-    await walk.do("complete", result="disinfected")
-    await walk.do("inspect", "desk", passed=True, inspector="王女士", inspector_role="owner")
+    await walk.do("complete", "cleaner", result="disinfected")
+    await walk.do("inspect", "desk", passed=True, inspector_role="owner")
     await walk.do("review", "supervisor")
     await walk.do("return-visit", "desk", method="door", satisfaction="satisfied")
     await walk.do("archive", "desk")
@@ -112,7 +116,7 @@ async def test_a_violation_penalty_is_for_the_manager_or_supervisor_only(intake,
     assert view["departments"] == ["estate_manager"]
     await walk.do("accept", "manager")
     await walk.do("start", "manager")
-    await walk.do("complete", "staff", expect=403, result="warned", penalty_fen=50000)
+    await walk.do("complete", "head", expect=403, result="warned", penalty_fen=50000)
     done = await walk.do("complete", "manager", result="fined", penalty_fen=50000)
     assert done["events"] == ["WorkCompleted", "ViolationPenaltyRecorded"]
     await walk.do("archive", "desk")
@@ -208,7 +212,7 @@ async def test_a_second_complaint_from_the_household_on_the_same_matter_is_flagg
 
 
 async def test_a_group_transferred_complaint_reports_progress_for_the_group_register(intake, analytics, people, pool):
-    walk = await _walk(intake, analytics, people, repair_case(
+    walk = await _walk(intake, analytics, {**people, "desk": people["group"]}, repair_case(
         type="complaint", category="service", title="Rude guard at the gate", repair=None, channel="group_transfer",
         complaint={"origin": "group_center", "group_ref": "GRP-2026-1182"}, location={"area": "north gate"}))
     await walk.do("progress", "supervisor", note="guard interviewed, apology made")
@@ -240,16 +244,20 @@ async def test_the_openapi_document_shows_every_command_with_an_example(stack):
             assert item["post"]["requestBody"]["content"]["application/json"]["examples"], path
 
 
-CLOSURE = (("inspect", "desk", {"passed": True, "inspector": "王女士", "inspector_role": "owner"}),
+CLOSURE = (("inspect", "desk", {"passed": True, "inspector_role": "owner"}),
            ("review", "supervisor", {}), ("return-visit", "desk", {"method": "phone", "satisfaction": "satisfied"}))
-WORK = (("accept", "staff", {}), ("start", "staff", {}), ("complete", "staff", {"result": "done"}))
+def work(who: str = "staff") -> tuple:
+    return ("accept", who, {}), ("start", who, {}), ("complete", who, {"result": "done"})
+
+
+WORK = work()
 
 
 @pytest.mark.parametrize("body, departments, path", [
     (repair_case(category="leak", title="Bathroom ceiling seeping"), ["engineering"],
      (*WORK, *CLOSURE, ("archive", "desk", {}))),
     (repair_case(type="help", category="medical", title="Resident fell on the stairs", repair=None,
-                 help={"serious": False}), ["security", "customer_service"], (*WORK, ("archive", "desk", {}))),
+                 help={"serious": False}), ["security", "customer_service"], (*work("guard"), ("archive", "desk", {}))),
     (repair_case(type="suggestion", category="greenery", title="More benches by the pond", repair=None,
                  location={"area": "pond"}), ["customer_service"],
      (("reply", "desk", {"answer": "passed to the estate manager"}), ("archive", "desk", {}))),

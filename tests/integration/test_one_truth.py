@@ -87,7 +87,7 @@ async def test_a_breach_survives_pause_resume_and_reopening_in_the_view_the_list
     await case.do("resume", "supervisor")
     await case.do("start", "supervisor")
     await case.do("complete", "supervisor", result="lift motor replaced")
-    await case.do("inspect", "desk", passed=True, inspector="property assistant Lin", inspector_role="property_assistant")
+    await case.do("inspect", "desk", passed=True, inspector_role="property_assistant")
     await case.do("review", "supervisor", notes="checked the maintenance log")
     reopened = await case.do("return-visit", "desk", method="phone", satisfaction="dissatisfied",
                              comments="still noisy")
@@ -130,7 +130,7 @@ async def test_a_complaint_walked_to_the_archive_shows_every_note_and_who_wrote_
         ("resume", "supervisor", {}),
         ("start", "supervisor", {}),
         ("complete", "supervisor", {"result": "motor replaced, lift tested"}),
-        ("inspect", "desk", {"passed": True, "inspector": "owner", "inspector_role": "owner", "notes": "runs fine"}),
+        ("inspect", "desk", {"passed": True, "inspector_role": "owner", "notes": "runs fine"}),
         ("review", "supervisor", {"notes": "log signed"}),
         ("return-visit", "desk", {"method": "door", "satisfaction": "satisfied", "comments": "谢谢 quick work"}),
         ("archive", "desk", {}),

@@ -12,7 +12,9 @@ from services.intake.domain.commands import COMMANDS, Actor
 from services.intake.domain.errors import IllegalTransition, InvalidCommand, NotPermitted
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
-ACTORS = [Actor("a", role) for role in ("front_desk", "department_staff", "supervisor", "estate_manager")]
+ACTORS = [Actor("a", role, frozenset({"engineering"}) if role == "department_staff" else frozenset())
+          for role in ("front_desk", "department_staff", "supervisor", "estate_manager")]
+RELATED = {"merge": {"target": started("C-9", "E001", {"type": "repair", "category": "plumbing"})}}
 DATA = {
     "reply": [{"answer": "ok"}, {"refer_to_supervisor": True, "reason": "hard"}, {}],
     "pause": [{"reason": "waiting_on_resident"}, {"reason": "nap"}],
@@ -20,8 +22,8 @@ DATA = {
     "reject": [{"reason": "not ours"}],
     "complete": [{"result": "done"}, {"result": "done", "charge_lines": [{"item": "x", "quantity": 1,
                                                                            "unit_price_fen": 100}]}, {}],
-    "inspect": [{"passed": True, "inspector": "o", "inspector_role": "owner"},
-                {"passed": False, "inspector": "o", "inspector_role": "owner"}],
+    "inspect": [{"passed": True, "inspector_role": "owner"},
+                {"passed": False, "inspector_role": "owner"}],
     "return-visit": [{"method": "phone", "satisfaction": s} for s in ("satisfied", "neutral", "dissatisfied")],
     "reopen": [{"reason": "again"}], "cancel": [{"reason": "withdrawn"}], "merge": [{"into_case_id": "C-9"}],
     "progress": [{"note": "n"}],
@@ -49,7 +51,8 @@ def test_no_command_sequence_reaches_a_forbidden_state(kind, in_warranty, steps)
         else:
             options = DATA.get(command, [{}])
             try:
-                payloads = COMMANDS[command](state, options[pick % len(options)], actor, NOW)
+                payloads = COMMANDS[command](state, options[pick % len(options)], actor, NOW,
+                                             **RELATED.get(command, {}))
             except (IllegalTransition, InvalidCommand, NotPermitted):
                 assert state == before  # refused: nothing changed
                 continue

@@ -11,7 +11,10 @@ from services.intake.domain.commands import COMMANDS, Actor
 from services.intake.domain.errors import IllegalTransition, InvalidCommand, NotPermitted
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
-STAFF, DESK, SUPERVISOR = Actor("eng-sun", "department_staff"), Actor("desk", "front_desk"), Actor("qian", "supervisor")
+STAFF = Actor("eng-sun", "department_staff", frozenset({"engineering"}))
+CLEANER = Actor("clean-chen", "department_staff", frozenset({"cleaning"}))
+GUARD = Actor("sec-wu", "department_staff", frozenset({"security"}))
+DESK, SUPERVISOR = Actor("desk", "front_desk"), Actor("qian", "supervisor")
 
 
 def case(type_="repair", category="plumbing", **received) -> CaseState:
@@ -19,9 +22,9 @@ def case(type_="repair", category="plumbing", **received) -> CaseState:
 
 
 def given(state: CaseState, *steps) -> CaseState:
-    """Apply (command, actor, data) steps, folding the events they record."""
-    for command, actor, data in steps:
-        for payload in COMMANDS[command](state, data, actor, NOW):
+    """Apply (command, actor, data[, related cases]) steps, folding the events they record."""
+    for command, actor, data, *related in steps:
+        for payload in COMMANDS[command](state, data, actor, NOW, **(related[0] if related else {})):
             state = evolve(state, type(payload).event_type(), encode(payload))
     return state
 
@@ -36,8 +39,12 @@ def kinds(state, command, actor, **data):
     return [type(p).event_type() for p in COMMANDS[command](state, data, actor, NOW)]
 
 
-WORK = (("accept", STAFF, {}), ("start", STAFF, {}), ("complete", STAFF, {"result": "fixed"}))
-CLOSURE = (("inspect", DESK, {"passed": True, "inspector": "owner", "inspector_role": "owner"}),
+def work(actor: Actor = STAFF) -> tuple:
+    return ("accept", actor, {}), ("start", actor, {}), ("complete", actor, {"result": "fixed"})
+
+
+WORK = work()
+CLOSURE = (("inspect", DESK, {"passed": True, "inspector_role": "owner"}),
            ("review", SUPERVISOR, {}), ("return-visit", DESK, {"method": "phone", "satisfaction": "satisfied"}))
 
 
@@ -62,17 +69,17 @@ def test_the_routing_echo_of_older_databases_only_advances_the_version():
 
 
 def test_a_failed_inspection_and_a_dissatisfied_visit_send_the_complaint_back_to_work():
-    state = given(routed(case("complaint", "environment"), ("cleaning",)), *WORK)
-    failed = {"passed": False, "inspector": "owner", "inspector_role": "owner"}
+    state = given(routed(case("complaint", "environment"), ("cleaning",)), *work(CLEANER))
+    failed = {"passed": False, "inspector_role": "owner"}
     assert kinds(state, "inspect", DESK, **failed) == ["InspectionRecorded", "CaseReopened"]
     state = given(state, ("inspect", DESK, failed))
     assert state.status == "in_progress"
-    state = given(state, ("complete", STAFF, {"result": "again"}), *CLOSURE[:2],
+    state = given(state, ("complete", CLEANER, {"result": "again"}), *CLOSURE[:2],
                   ("return-visit", DESK, {"method": "door", "satisfaction": "dissatisfied"}))
     assert state.status == "in_progress" and not state.inspection_passed and not state.reviewed
     with pytest.raises(IllegalTransition):
         COMMANDS["archive"](state, {}, DESK, NOW)
-    assert given(state, ("complete", STAFF, {"result": "third time"}), *CLOSURE, ("archive", DESK, {})).status \
+    assert given(state, ("complete", CLEANER, {"result": "third time"}), *CLOSURE, ("archive", DESK, {})).status \
         == "archived"
 
 
@@ -92,7 +99,7 @@ def test_an_emergency_is_worked_not_replied():
     state = routed(case("help", "medical", priority="urgent"), ("security", "customer_service"))
     with pytest.raises(IllegalTransition):
         COMMANDS["reply"](state, {"answer": "x"}, DESK, NOW)
-    state = given(state, *WORK)
+    state = given(state, *work(GUARD))
     assert given(state, ("archive", DESK, {})).status == "archived"
 
 
@@ -158,8 +165,39 @@ def test_pause_and_resume_return_to_where_work_was():
 
 
 def test_closed_cases_take_no_more_commands():
-    for closing in (("cancel", DESK, {"reason": "withdrawn"}), ("merge", DESK, {"into_case_id": "C-2"})):
+    duplicate_of = started("C-2", "E001", {"type": "repair", "category": "plumbing"})
+    for closing in (("cancel", DESK, {"reason": "withdrawn"}),
+                    ("merge", DESK, {"into_case_id": "C-2"}, {"target": duplicate_of})):
         state = given(routed(case()), closing)
         for command in COMMANDS:
             with pytest.raises(IllegalTransition):
                 COMMANDS[command](state, {}, SUPERVISOR, NOW)
+
+
+def test_a_case_merges_only_into_another_open_case_of_its_estate():
+    state = routed(case())
+    elsewhere = started("C-2", "E002", {"type": "repair", "category": "plumbing"})
+    closed = given(routed(started("C-3", "E001", {"type": "repair", "category": "plumbing"})),
+                   ("cancel", DESK, {"reason": "withdrawn"}))
+    for into, target in (("C-404", None), ("C-2", elsewhere), ("C-3", closed), ("C-1", state)):
+        with pytest.raises(InvalidCommand) as refused:
+            COMMANDS["merge"](state, {"into_case_id": into}, DESK, NOW, target=target)
+        assert [f for f, _ in refused.value.errors] == ["into_case_id"], into
+    open_twin = started("C-4", "E001", {"type": "repair", "category": "plumbing"})
+    [merged] = COMMANDS["merge"](state, {"into_case_id": "C-4"}, DESK, NOW, target=open_twin)
+    assert merged.into_case_id == "C-4"
+
+
+def test_the_inspector_is_the_caller_and_a_resident_inspects_their_own_household_s_case_as_owner():
+    state = given(routed(case(reporter={"household_id": "H-3-2-1502"})), *WORK)
+    [inspection] = COMMANDS["inspect"](state, {"passed": True, "inspector_role": "property_assistant"}, DESK, NOW)
+    assert "inspector" not in encode(inspection)
+    assert (inspection.actor, inspection.actor_role, inspection.inspector_role) == \
+        ("desk", "front_desk", "property_assistant")
+    owner = Actor("resident-wang", "resident", household="H-3-2-1502")
+    with pytest.raises(InvalidCommand):
+        COMMANDS["inspect"](state, {"passed": True, "inspector_role": "property_assistant"}, owner, NOW)
+    for stranger in (Actor("resident-li", "resident", household="H-1-1-0101"), Actor("resident-x", "resident")):
+        with pytest.raises(NotPermitted):
+            COMMANDS["inspect"](state, {"passed": True, "inspector_role": "owner"}, stranger, NOW)
+    assert kinds(state, "inspect", owner, passed=True, inspector_role="owner") == ["InspectionRecorded"]

@@ -105,3 +105,10 @@ def test_escalations_are_listed_in_order():
                                                      "raised_at": "2026-11-23T09:30:00Z", "rule": "x"}, "sla"))
     assert view["escalations"] == [{"level": 1, "to_role": "supervisor", "reason": "24h",
                                     "raised_at": "2026-11-23T09:30:00Z", "rule": "x"}]
+
+
+def test_an_old_inspection_shows_who_inspected_as_the_caller_never_the_typed_name():
+    old = event("InspectionRecorded", by("front_desk", passed=True, inspector="王女士", inspector_role="owner"))
+    [inspection] = [h for h in fold(RECEIVED, DISPATCHED, old)["history"] if h["event_type"] == "InspectionRecorded"]
+    assert (inspection["actor"], inspection["actor_role"]) == ("user-front_desk", "front_desk")
+    assert inspection["details"] == {"passed": True, "inspector_role": "owner"}

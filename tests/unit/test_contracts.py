@@ -54,3 +54,16 @@ def test_the_catalogue_lists_every_event_type_with_its_topic_and_schema():
     assert listed["CaseReceived"]["topic"] == "case-events" == topic_of("CaseReceived")
     assert listed["CaseDispatched"]["topic"] == "dispatch-events"
     assert "properties" in listed["SlaMet"]["payload"]
+
+
+def test_an_inspection_names_no_inspector_and_old_ones_read_without_the_name():
+    v1 = envelope(event_type="InspectionRecorded", schema_version=1, producer="intake",
+                  payload={"actor": "e001-desk-zhao", "actor_role": "front_desk", "passed": True,
+                           "inspector": "王女士", "inspector_role": "owner"})
+    old = decode(v1)
+    assert not hasattr(old, "inspector") and (old.actor, old.inspector_role) == ("e001-desk-zhao", "owner")
+    listed = catalogue()["events"]["InspectionRecorded"]
+    assert listed["schema_version"] == 2 and "inspector" not in listed["payload"]["properties"]
+    with pytest.raises(ValidationError):
+        decode(envelope(event_type="InspectionRecorded", schema_version=2, producer="intake",
+                        payload={**v1.payload}))

@@ -17,6 +17,9 @@ View = dict[str, Any]
 FIRST_RESPONSE = frozenset({"CaseReplied", "CaseAccepted", "CaseReferredToSupervisor"})
 CLOSED = frozenset({"archived", "cancelled", "merged"})
 NOT_DETAILS = frozenset({"actor", "actor_role"})
+# Inspections of schema version 1 named the inspector in free text (often the resident):
+# the view shows who inspected as the caller's user id and role, never that name.
+WITHHELD = {"InspectionRecorded": frozenset({"inspector"})}
 RECEIVED_DETAILS = ("channel", "priority", "received_at")
 
 
@@ -89,7 +92,8 @@ def history_entry(event: dict) -> dict:
         details = {k: p[k] for k in RECEIVED_DETAILS if k in p}
     else:
         actor, role = p.get("actor"), p.get("actor_role")
-        details = {k: v for k, v in p.items() if k not in NOT_DETAILS}
+        hidden = NOT_DETAILS | WITHHELD.get(event["event_type"], frozenset())
+        details = {k: v for k, v in p.items() if k not in hidden}
     return {"event_type": event["event_type"], "at": event["occurred_at"], "producer": event["producer"],
             "actor": actor, "actor_role": role, "details": details}
 
@@ -211,6 +215,11 @@ def next_due_at(view: View) -> str | None:
     owed = [d["due_at"] for d in view["deadlines"]
             if not d["met_at"] and not (d["paused"] and d["paused"][-1]["to"] is None)]
     return min(owed, key=datetime.fromisoformat) if owed else None
+
+
+def household_of(view: View) -> str | None:
+    """The reporter's household: whose residents may see the case."""
+    return (view.get("reporter") or {}).get("household_id")
 
 
 def public(view: View) -> View:

@@ -7,7 +7,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from estatedesk.auth import ROLES
+from estatedesk.auth import ROLES, bad_estate_ids
 
 from .policy import Attempt, judge
 
@@ -34,6 +34,9 @@ async def add_account(pool: asyncpg.Pool, *, user_id: str, display_name: str, ro
     """Create an account; False if it exists (unless `replace`)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    if bad_estate_ids(estates):
+        raise ValueError(f"not estate ids: {', '.join(bad_estate_ids(estates))}; group-wide access comes from"
+                         " a group role")
     conflict = ("DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, estates = EXCLUDED.estates,"
                 " department = EXCLUDED.department, email = EXCLUDED.email, password_hash = EXCLUDED.password_hash"
                 if replace else "DO NOTHING")

@@ -6,9 +6,9 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from estatedesk.auth import ROLES, issue_token, now_utc
+from estatedesk.auth import ROLES, bad_estate_ids, issue_token, now_utc
 
 from ..forms import field_errors, form_dict
 from ..i18n import LANGUAGES
@@ -121,6 +121,17 @@ class AccountForm(BaseModel):
     email: str = Field("", max_length=200)
     password: str = Field(min_length=8, max_length=200)
 
+    @field_validator("estates")
+    @classmethod
+    def _estate_ids(cls, value: str) -> str:
+        if bad_estate_ids(estate_list(value)):
+            raise ValueError("must be estate ids separated by commas; group-wide access comes from a group role")
+        return value
+
+
+def estate_list(text: str) -> list[str]:
+    return [e.strip() for e in text.split(",") if e.strip()]
+
 
 def _require_admin(user) -> None:
     if user.role not in ADMINS:
@@ -149,7 +160,7 @@ async def add_account(request: Request, user: UserDep):
         return await _accounts_page(request, 422, errors=field_errors(exc), values=data)
     created = await accounts.add_account(
         request.app.state.pool, user_id=form.user_id, display_name=form.display_name, role=form.role,
-        estates=[e.strip() for e in form.estates.split(",") if e.strip()], password=form.password,
+        estates=estate_list(form.estates), password=form.password,
         department=form.department or None, email=form.email or None)
     if not created:
         return await _accounts_page(request, 409, errors={"user_id": "accounts.exists"}, values=data)

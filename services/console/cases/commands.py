@@ -67,7 +67,6 @@ class CompleteForm(_Form):
 
 class InspectForm(_Form):
     passed: Literal["yes", "no"]
-    inspector: str = Field(min_length=1, max_length=100)
     inspector_role: Literal["owner", "property_assistant"]
     notes: str = Field("", max_length=2000)
 
@@ -156,11 +155,10 @@ COMMAND_FORMS: dict[str, CommandForm] = {
     "complete": CommandForm(CompleteForm, (Input("result", "textarea", required=True), *_charges),
                             lambda f: {"result": f.result, "charge_lines": _charge_lines(f)}, _charge_paths),
     "inspect": CommandForm(InspectForm, (Input("passed", "select", ("yes", "no"), True),
-                                         Input("inspector", required=True),
                                          Input("inspector_role", "select", ("owner", "property_assistant"), True),
                                          Input("notes")),
-                           lambda f: {"passed": f.passed == "yes", "inspector": f.inspector,
-                                      "inspector_role": f.inspector_role, "notes": f.notes}),
+                           lambda f: {"passed": f.passed == "yes", "inspector_role": f.inspector_role,
+                                      "notes": f.notes}),
     "review": CommandForm(NotesForm, (Input("notes", "textarea"),), _same("notes")),
     "return-visit": CommandForm(ReturnVisitForm, (Input("method", "select", ("phone", "door"), True),
                                                   Input("satisfaction", "select",

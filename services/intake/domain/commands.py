@@ -20,13 +20,19 @@ from estatedesk.contracts.case_events import (
 
 from estatedesk.lifecycle import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 from .errors import IllegalTransition, InvalidCommand, NotPermitted
-from estatedesk.lifecycle.guards import ROLES, allowed_commands, may
+from estatedesk.lifecycle.guards import DEPARTMENT_BOUND, ROLES, allowed_commands, may, may_give
+from services.dispatch.domain.rules import DEPARTMENTS
 
 
 @dataclass(frozen=True)
 class Actor:
+    """Who gives a command: the user, their role, the departments whose staff lists of the
+    case's estate name them, and for a resident the household their token names."""
+
     user: str
     role: str
+    departments: frozenset[str] = frozenset()
+    household: str | None = None
 
 
 def _check(command: str, state: CaseState, actor: Actor) -> dict[str, str]:
@@ -34,7 +40,23 @@ def _check(command: str, state: CaseState, actor: Actor) -> dict[str, str]:
         raise IllegalTransition(command, state.status, allowed_commands(state))
     if actor.role not in ROLES[command]:
         raise NotPermitted(f"a {actor.role} may not {command} a case")
+    if not may_give(command, state, actor.role, actor.departments):
+        raise NotPermitted(f"department staff act only on cases routed to their department; this one is routed to"
+                           f" {', '.join(state.departments) or 'no department'}")
     return {"actor": actor.user, "actor_role": actor.role}
+
+
+def _routed_department(state: CaseState, data: dict, actor: Actor) -> str:
+    """The department a command speaks for: the one named, else the first the case was routed
+    to (for department staff, the first of theirs). It must be one the case was routed to, and
+    for department staff one of their own."""
+    mine = [d for d in state.departments if actor.role not in DEPARTMENT_BOUND or d in actor.departments]
+    department = data.get("department") or (mine[0] if mine else "")
+    if department not in state.departments:
+        raise InvalidCommand([("department", f"must be one the case was routed to: {', '.join(state.departments)}")])
+    if department not in mine:
+        raise InvalidCommand([("department", f"must be one of your departments: {', '.join(mine)}")])
+    return department
 
 
 def _required(data: dict, *names: str) -> None:
@@ -54,8 +76,8 @@ def reply(state: CaseState, data: dict, actor: Actor, now: datetime) -> list[Pay
 
 
 def accept(state, data, actor, now):
-    return [CaseAccepted(department=data.get("department") or (state.departments[0] if state.departments else None),
-                         **_check("accept", state, actor))]
+    by = _check("accept", state, actor)
+    return [CaseAccepted(department=_routed_department(state, data, actor), **by)]
 
 
 def start(state, data, actor, now):
@@ -74,19 +96,22 @@ def resume(state, data, actor, now):
 
 
 def transfer(state, data, actor, now):
+    """Hand the case from one of its departments to another real department it is not with."""
     by = _check("transfer", state, actor)
     _required(data, "to_department", "reason")
-    return [CaseTransferred(department=data.get("department") or (state.departments[0] if state.departments else None),
-                            to_department=data["to_department"], reason=data["reason"], **by)]
+    department = _routed_department(state, data, actor)
+    to = data["to_department"]
+    if to not in DEPARTMENTS:
+        raise InvalidCommand([("to_department", f"must be one of {', '.join(DEPARTMENTS)}")])
+    if to in state.departments:
+        raise InvalidCommand([("to_department", f"the case is with {to} already; name another department")])
+    return [CaseTransferred(department=department, to_department=to, reason=data["reason"], **by)]
 
 
 def reject(state, data, actor, now):
     by = _check("reject", state, actor)
     _required(data, "reason")
-    department = data.get("department") or (state.departments[0] if state.departments else "")
-    if department not in state.departments:
-        raise InvalidCommand([("department", f"must be one the case was routed to: {', '.join(state.departments)}")])
-    return [CaseRejected(department=department, reason=data["reason"], **by)]
+    return [CaseRejected(department=_routed_department(state, data, actor), reason=data["reason"], **by)]
 
 
 def complete(state: CaseState, data: dict, actor: Actor, now: datetime) -> list[Payload]:
@@ -136,14 +161,21 @@ def _charge_lines(raw: list[Any]) -> list[ChargeLine]:
 
 
 def inspect(state, data, actor, now):
+    """Acceptance inspection by the caller, as the owner or a property assistant (002 §4.4.4);
+    a resident inspects only their own household's case, as its owner. A failed inspection
+    sends the case back to work."""
     by = _check("inspect", state, actor)
-    _required(data, "inspector")
     if not isinstance(data.get("passed"), bool):
         raise InvalidCommand([("passed", "must be true or false")])
     if data.get("inspector_role") not in ("owner", "property_assistant"):
         raise InvalidCommand([("inspector_role", "must be owner or property_assistant (002 §4.4.4)")])
-    inspection = InspectionRecorded(passed=data["passed"], inspector=data["inspector"],
-                                    inspector_role=data["inspector_role"], notes=data.get("notes", ""), **by)
+    if actor.role == "resident":
+        if actor.household is None or actor.household != state.household_id:
+            raise NotPermitted("a resident inspects only their own household's case")
+        if data["inspector_role"] != "owner":
+            raise InvalidCommand([("inspector_role", "a resident inspects as the owner")])
+    inspection = InspectionRecorded(passed=data["passed"], inspector_role=data["inspector_role"],
+                                    notes=data.get("notes", ""), **by)
     if data["passed"]:
         return [inspection]
     return [inspection, CaseReopened(reason="failed acceptance inspection", **by)]
@@ -181,12 +213,18 @@ def cancel(state, data, actor, now):
     return [CaseCancelled(reason=data["reason"], **by)]
 
 
-def merge(state, data, actor, now):
+def merge(state, data, actor, now, *, target: CaseState | None = None):
+    """Close the case as a duplicate of `target`, the case named by `into_case_id` as the
+    caller may see it (None: no such case): an open case of the same estate, not itself."""
     by = _check("merge", state, actor)
     _required(data, "into_case_id")
     if data["into_case_id"] == state.case_id:
         raise InvalidCommand([("into_case_id", "a case cannot be merged into itself")])
-    return [CaseMerged(into_case_id=data["into_case_id"], **by)]
+    if target is None or target.case_id != data["into_case_id"] or target.estate_id != state.estate_id:
+        raise InvalidCommand([("into_case_id", f"no case {data['into_case_id']} in estate {state.estate_id}")])
+    if target.is_closed:
+        raise InvalidCommand([("into_case_id", f"case {target.case_id} is {target.status}; merge into an open case")])
+    return [CaseMerged(into_case_id=target.case_id, **by)]
 
 
 def archive(state, data, actor, now):
@@ -200,9 +238,13 @@ def progress(state, data, actor, now):
                           group_ref=state.group_ref, **by)]
 
 
-COMMANDS: dict[str, Callable[[CaseState, dict, Actor, datetime], list[Payload]]] = {
+# Commands about another case too, and the field naming it: the handler loads that case as
+# the caller may see it and passes it as `target`.
+REFERS_TO: dict[str, str] = {"merge": "into_case_id"}
+
+COMMANDS: dict[str, Callable[..., list[Payload]]] = {
     "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
     "reject": reject, "complete": complete, "inspect": inspect, "review": review, "return-visit": return_visit,
     "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
 }
-__all__ = ["Actor", "COMMANDS", "DESK_TYPES", "NEEDS_FULL_CLOSURE"]
+__all__ = ["Actor", "COMMANDS", "DESK_TYPES", "NEEDS_FULL_CLOSURE", "REFERS_TO"]

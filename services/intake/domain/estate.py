@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+NOT_A_DEPARTMENT = frozenset({"estate_manager"})
+
 
 @dataclass(frozen=True)
 class Estate:
@@ -11,9 +13,15 @@ class Estate:
     name: str
     timezone: str = "Asia/Shanghai"
     buildings: dict[str, dict] = field(default_factory=dict)  # building id -> {"units": {...}}
+    staff: dict[str, tuple[str, ...]] = field(default_factory=dict)  # department -> user ids
 
     def has_building(self, building: str) -> bool:
         return building in self.buildings
+
+    def departments_of(self, user: str) -> frozenset[str]:
+        """The departments whose staff list names `user` (the estate manager's list is not a
+        department's)."""
+        return frozenset(d for d, users in self.staff.items() if user in users and d not in NOT_A_DEPARTMENT)
 
     def handover_date(self, building: str | None, unit: str | None) -> date | None:
         """The unit's handover date, else its building's; None when not on record."""
@@ -32,4 +40,5 @@ class Estate:
             name=payload["name"],
             timezone=payload.get("timezone", "Asia/Shanghai"),
             buildings={str(b["id"]): b for b in payload.get("buildings", [])},
+            staff={str(d): tuple(map(str, users)) for d, users in (payload.get("staff") or {}).items()},
         )
