@@ -22,6 +22,7 @@ from estatedesk.auth import InvalidToken, Principal, read_token
 from estatedesk.config import Settings
 
 from .errors import field_problems, install_error_handlers
+from .openapi import document_errors
 from .security import PRINCIPAL_STATE
 
 API_PREFIX = "/v1/"
@@ -149,9 +150,10 @@ class Edge:
 
 
 def install_edges(app: FastAPI, settings: Settings, *, bearer_api: bool) -> None:
-    """Error answers and the body limit of one service;
+    """Error answers, the body limit and the documented error statuses of one service;
     `bearer_api`: its `/v1/` API takes bearer tokens, checked before the body is read.
     Call it before other middleware is added, so that request metrics see these answers too."""
     install_error_handlers(app)
     app.add_middleware(Edge, max_body_bytes=settings.estatedesk_max_body_bytes,
                        secret=settings.estatedesk_secret if bearer_api else None)
+    document_errors(app)
