@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     analytics_port: int = 8004
     estatedesk_host: str = Field("127.0.0.1", description="Interface the services listen on.")
     estatedesk_log_level: str = "INFO"
+    estatedesk_max_body_bytes: int = Field(
+        1_048_576, ge=1, description="Largest request body a service reads; a larger one is answered 413."
+    )
     estatedesk_fetch_max_wait_ms: int = Field(
         10, description="Consumer fetch wait; Tansu answers a waiting fetch after about half of it."
     )

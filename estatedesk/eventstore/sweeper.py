@@ -64,7 +64,7 @@ class Sweeper:
                 await self._catch_up(case_id)
             except Exception:  # one broken case must not hold back every case after it
                 log.exception("%s: cannot catch up case %s; its next message will try again",
-                              self._consumer, case_id)
+                              self._consumer, case_id, extra={"case_id": case_id})
         if missed:
             self.recovered += len(missed)
             log.warning("%s: caught up %d case(s) found only in the store", self._consumer, len(missed))

@@ -36,27 +36,31 @@ async def apply_message(raw: bytes, handler: Callable[[Envelope], Awaitable[None
     except (ValidationError, ValueError, KeyError) as exc:
         await _dead_letter(pool, consumer, raw, None, f"undecodable: {exc}")
         return False
+    context = {"event_id": envelope.event_id, "case_id": envelope.case_id}
     while True:
         try:
             await handler(envelope)
             return True
         except TRANSIENT as exc:
-            log.warning("%s: database unavailable (%s); retrying %s", consumer, exc, envelope.event_id)
+            log.warning("%s: database unavailable (%s); retrying %s", consumer, exc, envelope.event_id,
+                        extra=context)
             await asyncio.sleep(retry_s)
         except Exception as exc:  # anything else will fail again on every redelivery
-            log.exception("%s: cannot apply %s %s", consumer, envelope.event_type, envelope.event_id)
+            log.exception("%s: cannot apply %s %s", consumer, envelope.event_type, envelope.event_id,
+                          extra=context)
             await _dead_letter(pool, consumer, raw, envelope, repr(exc))
             return False
 
 
 async def _dead_letter(pool: asyncpg.Pool, consumer: str, raw: bytes, envelope: Envelope | None, error: str) -> None:
-    event_id = event_type = None
+    event_id = event_type = case_id = None
     if envelope is not None:
-        event_id, event_type = str(envelope.event_id), envelope.event_type
+        event_id, event_type, case_id = str(envelope.event_id), envelope.event_type, envelope.case_id
     else:
         try:
             parsed = json.loads(raw)
             event_id, event_type = str(parsed.get("event_id")), str(parsed.get("event_type"))
+            case_id = parsed.get("case_id")
         except (ValueError, AttributeError):
             pass
     while True:
@@ -66,7 +70,8 @@ async def _dead_letter(pool: asyncpg.Pool, consumer: str, raw: bytes, envelope: 
                     "INSERT INTO dead_letters (consumer, event_id, event_type, error, message) VALUES ($1, $2, $3, $4, $5)",
                     consumer, event_id, event_type, error[:2000], raw,
                 )
-            log.error("%s: dead-lettered %s %s: %s", consumer, event_type, event_id, error[:200])
+            log.error("%s: dead-lettered %s %s: %s", consumer, event_type, event_id, error[:200],
+                      extra={"event_id": event_id, "case_id": case_id})
             return
         except TRANSIENT:
             await asyncio.sleep(1.0)

@@ -8,12 +8,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from estatedesk.auth import InvalidToken, Principal, read_token
 
+PRINCIPAL_STATE = "principal"
+"""Where `edge.Edge` leaves the Principal it verified, so a request's token is read once."""
 _bearer = HTTPBearer(auto_error=False, description="Token from `estatedesk token --role ROLE --estate ID`")
 
 
 def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    verified = getattr(request.state, PRINCIPAL_STATE, None)
+    if isinstance(verified, Principal):
+        return verified
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     try:

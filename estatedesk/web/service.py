@@ -2,19 +2,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+import sys
+from typing import Callable, TextIO
 
 import uvicorn
 from fastapi import FastAPI
 
 from estatedesk.config import Settings
 
+from .logs import JsonLines
 
-def configure_logging(settings: Settings, service: str) -> None:
-    logging.basicConfig(
-        level=settings.estatedesk_log_level.upper(),
-        format=f'{{"ts":"%(asctime)s","service":"{service}","level":"%(levelname)s","logger":"%(name)s","msg":%(message)r}}',
-    )
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def configure_logging(settings: Settings, service: str, stream: TextIO | None = None) -> None:
+    """Every record of the process, uvicorn's and warnings' included, as one JSON line."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonLines(service))
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.estatedesk_log_level.upper())
+    for name in UVICORN_LOGGERS:  # uvicorn's own config would give them plain-text handlers
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    logging.captureWarnings(True)
 
 
 def run(service: str, factory: Callable[[Settings], FastAPI]) -> None:
@@ -24,6 +38,7 @@ def run(service: str, factory: Callable[[Settings], FastAPI]) -> None:
         factory(settings),
         host=settings.estatedesk_host,
         port=settings.service_port(service),
+        log_config=None,  # keep the handler configure_logging installed
         log_level=settings.estatedesk_log_level.lower(),
         access_log=False,
     )

@@ -13,6 +13,7 @@ from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, S
 from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
+from estatedesk.web.edge import install_edges
 from estatedesk.web.metrics import instrument_requests
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
@@ -74,6 +75,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     app.state.settings, app.state.clock = settings, clock
+    install_edges(app, settings, bearer_api=True)
     instrument_requests(app, registry)
     async def projection_lag() -> tuple[bool, dict]:
         events, seconds = await freshness.lag(app.state.pool, clock())

@@ -1,11 +1,15 @@
-"""The monthly report as a table: CSV and XLSX, with Chinese and English headers."""
+"""The monthly report as a table: CSV and XLSX, with Chinese and English headers. Every
+cell passes `cells.safe_cell`: labels and texts come from what cases stored."""
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any, Iterator
 
 from openpyxl import Workbook
+
+from .cells import safe_cell
 
 HEADERS = ["指标 / Figure", "项目 / Item", "数值 / Value"]
 SECTION_NAMES = {
@@ -19,9 +23,23 @@ SECTION_NAMES = {
 }
 
 
+_NOT_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def filename(estate_id: str | None, month: str, extension: str) -> str:
+    """The download's name; only characters every header and file system take, since the
+    estate comes from the query string as the client typed it."""
+    estate = _NOT_IN_FILENAME.sub("_", estate_id or "group")[:64]
+    return f"estatedesk-{estate}-{_NOT_IN_FILENAME.sub('_', month)}.{extension}"
+
+
+NO_ITEM = "-"  # the item of a figure that is one number; a lone minus is no formula
+
+
 def rows(report: dict[str, Any]) -> Iterator[list[Any]]:
     for key, title in SECTION_NAMES.items():
-        yield from ([title, item, value] for item, value in _flatten(report[key]))
+        for item, value in _flatten(report[key]):
+            yield [title, safe_cell(item) if item else NO_ITEM, safe_cell(value)]
 
 
 def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -32,7 +50,7 @@ def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         for i, v in enumerate(value):
             yield from _flatten(v, f"{prefix}{i + 1}.")
     else:
-        yield prefix.rstrip(".") or "-", value
+        yield prefix.rstrip("."), value
 
 
 def to_csv(report: dict[str, Any]) -> str:

@@ -42,7 +42,7 @@ async def monthly_csv(principal: PrincipalDep, request: Request, month: str = Mo
     """The monthly report as CSV (UTF-8 with BOM), headers in Chinese and English."""
     report = await _report(request, principal, month, estate_id)
     return Response(export.to_csv(report), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="estatedesk-{estate_id or "group"}-{month}.csv"'})
+        "Content-Disposition": f'attachment; filename="{export.filename(estate_id, month, "csv")}"'})
 
 
 @router.get("/stats/monthly.xlsx")
@@ -53,7 +53,7 @@ async def monthly_xlsx(principal: PrincipalDep, request: Request, month: str = M
     return Response(export.to_xlsx(report),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition":
-                             f'attachment; filename="estatedesk-{estate_id or "group"}-{month}.xlsx"'})
+                             f'attachment; filename="{export.filename(estate_id, month, "xlsx")}"'})
 
 
 @router.get("/dashboard")

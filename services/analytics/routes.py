@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from estatedesk.web.security import PrincipalDep
 
@@ -98,4 +99,5 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(at), case_id
     except (ValueError, UnicodeDecodeError):
-        raise HTTPException(422, "cursor is not one this API returned")
+        raise RequestValidationError([{"loc": ("query", "cursor"), "msg": "is not a cursor this API returned",
+                                       "type": "value_error"}])

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +19,8 @@ from estatedesk.contracts import DISPATCH_EVENTS, SLA_EVENTS
 from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
+from estatedesk.web.edge import install_edges
+from estatedesk.web.errors import field_problems, http_error as json_http_error, invalid
 from estatedesk.web.metrics import instrument_requests
 from estatedesk.web.ops import ops_router
 from estatedesk.web.streams import consumer_ready
@@ -93,6 +94,7 @@ def create_app(settings: Settings, clock=None) -> FastAPI:
             await pool.close()
 
     app.router.lifespan_context = lifespan
+    install_edges(app, settings, bearer_api=False)  # its /v1/sessions is where tokens come from
     instrument_requests(app, registry)
 
     async def database_ready() -> tuple[bool, dict]:
@@ -135,14 +137,15 @@ def _error_pages(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         if _wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+            return json_http_error(exc)
         return render(request, "layout/error.html", exc.status_code, message=str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
         if _wants_json(request):
-            return JSONResponse(jsonable_encoder({"detail": exc.errors()}), status_code=422)
-        errors = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors())
+            return invalid(exc.errors())
+        errors = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
+                           for e in field_problems(exc.errors()))
         return render(request, "layout/error.html", 422, message=errors)
 
     @app.exception_handler(ValidationError)

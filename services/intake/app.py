@@ -13,6 +13,8 @@ from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.kafka import KafkaPublisher
+from estatedesk.web.edge import install_edges
+from estatedesk.web.errors import invalid as invalid_answer
 from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="EstateDesk intake", version="1", lifespan=lifespan,
                   description="Command side: receive cases and run them through their lifecycle.")
     app.state.settings = settings
+    install_edges(app, settings, bearer_api=True)
     instrument_requests(app, registry)
 
     async def database_ready() -> tuple[bool, dict]:
@@ -70,9 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidCommand)
     async def invalid(_: Request, exc: InvalidCommand):
-        return JSONResponse(status_code=422, content={"detail": [
-            {"loc": ["body", *field.split(".")], "msg": msg, "type": "value_error"} for field, msg in exc.errors
-        ]})
+        return invalid_answer({"loc": ["body", *field.split(".")], "msg": msg, "type": "value_error"}
+                              for field, msg in exc.errors)
 
     @app.exception_handler(IllegalTransition)
     async def illegal(_: Request, exc: IllegalTransition):

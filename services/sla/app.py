@@ -15,6 +15,7 @@ from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
+from estatedesk.web.edge import install_edges
 from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
@@ -64,6 +65,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     app = FastAPI(title="EstateDesk SLA", version="1", lifespan=lifespan)
     app.state.settings = settings
+    install_edges(app, settings, bearer_api=False)
     instrument_requests(app, registry)
     app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
     return app

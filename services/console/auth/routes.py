@@ -46,7 +46,9 @@ async def _open_session(request: Request, user: str, password: str):
     return (token, issued + ttl), attempt
 
 
-@router.post("/v1/sessions", tags=["sessions"])
+@router.post("/v1/sessions", tags=["sessions"], status_code=201,
+             responses={401: {"description": "Unknown user, wrong password or a disabled account"},
+                        423: {"description": "Account locked after repeated failures"}})
 async def create_session(body: SessionIn, request: Request) -> JSONResponse:
     """Sign in with a staff account; answers the bearer token the intake and analytics APIs take."""
     opened, attempt = await _open_session(request, body.user, body.password)
