@@ -79,11 +79,12 @@ async def test_a_lone_surrogate_is_a_422_not_a_500(intake, pool, field, raw):
     assert await _cases_received(pool) == before
 
 
-async def test_json_nested_beyond_reason_is_a_422_not_a_500(intake, pool):
+async def test_json_nested_beyond_reason_is_a_4xx_not_a_500(intake, pool):
     body = json.dumps(repair_case())[:-1] + ', "violation": ' + "[" * 50_000 + "]" * 50_000 + "}"
     before = await _cases_received(pool)
     response = await intake.post("/v1/cases", content=body.encode(), headers={"Content-Type": "application/json"})
-    assert response.status_code == 422, response.text[:300]
+    assert response.status_code in (400, 422), response.text[:300]  # the body cannot be parsed at all
+    assert len(response.content) < 500
     assert await _cases_received(pool) == before
 
 
