@@ -18,12 +18,11 @@ from pydantic import ValidationError
 
 from estatedesk.contracts import EVENT_TYPES, Envelope, decode
 from estatedesk.eventstore import ConcurrencyConflict
+from estatedesk.eventstore.outage import DATABASE_AWAY
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-             asyncpg.TooManyConnectionsError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError,
-             ConcurrencyConflict)
+TRANSIENT = (*DATABASE_AWAY, asyncpg.SerializationError, asyncpg.DeadlockDetectedError, ConcurrencyConflict)
 
 
 async def apply_message(raw: bytes, handler: Callable[[Envelope], Awaitable[None]], *,

@@ -10,6 +10,7 @@ made encodable.
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Iterable, Mapping
 
@@ -17,6 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from estatedesk.eventstore.outage import DATABASE_AWAY, RETRY_AFTER_S
+
+log = logging.getLogger(__name__)
 
 MAX_ECHO = 100
 """Longest text taken from a request (a field name, a quoted value) that an answer repeats."""
@@ -81,5 +86,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(_: Request, exc: StarletteHTTPException) -> Response:
         return http_error(exc)
 
+    async def on_database_away(_: Request, exc: BaseException) -> JSONResponse:
+        log.warning("database unreachable (%s); answering 503", type(exc).__name__)
+        return JSONResponse({"detail": "the database is unreachable for a moment; retry shortly"},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    for kind in DATABASE_AWAY:
+        app.add_exception_handler(kind, on_database_away)

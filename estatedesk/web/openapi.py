@@ -46,6 +46,8 @@ ERRORS: dict[str, dict[str, Any]] = {
     "413": _answer("The body is larger than ESTATEDESK_MAX_BODY_BYTES"),
     "422": _answer("Field-level problems: each names the field (`loc`) and what is wrong with it",
                    "ValidationProblem"),
+    "503": _answer("The database is unreachable for a moment; retry after the seconds in Retry-After",
+                   headers={"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}}),
 }
 FASTAPI_422 = "Validation Error"
 READS = frozenset({"get", "head"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
@@ -43,6 +44,10 @@ def small_service() -> tuple[FastAPI, list]:
     @app.get("/v1/refusal")
     async def refusal(principal: PrincipalDep) -> dict:
         raise HTTPException(404, "no thing \ud800" + "x" * 10_000)
+
+    @app.get("/v1/while-the-database-is-away")
+    async def database_away(principal: PrincipalDep) -> dict:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
     @app.get("/healthz")
     async def healthz() -> dict:
@@ -236,3 +241,11 @@ def test_which_bodies_are_json(content_type, expected):
 
 def test_utf8_json_text_passes():
     assert body_problems('{"title": "王女士 \\ud800"}'.encode()) == []
+
+
+async def test_a_lost_database_connection_is_a_503_with_retry_after_not_a_500(service):
+    client, _ = service
+    response = await client.get("/v1/while-the-database-is-away", headers=AUTH)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "retry" in response.json()["detail"]
