@@ -79,7 +79,7 @@ def stack():
 # How far the broker stack's SLA service runs ahead of its other services: a one-minute
 # target on a case received now comes due there SLA_LEAD_S sooner, yet still seconds after
 # the clock was stored, so the tests see timers fire from the ticker without waiting a minute.
-SLA_LEAD_S = 52.0
+SLA_LEAD_S = 50.0
 
 
 @pytest.fixture(scope="session")
