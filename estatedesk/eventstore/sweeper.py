@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 
 class Sweeper:
     def __init__(self, pool: asyncpg.Pool, consumer: str, catch_up: Callable[[str], Awaitable[None]], clock: Clock,
-                 *, grace_s: float = 5.0, interval_s: float = 2.0, batch: int = 1000):
+                 *, grace_s: float = 5.0, interval_s: float = 2.0, batch: int = 1000,
+                 on_recovered: Callable[[int], None] = lambda n: None):
         self._pool, self._consumer, self._catch_up, self._clock = pool, consumer, catch_up, clock
         self._grace = timedelta(seconds=grace_s)
         self._interval, self._batch = interval_s, batch
+        self._on_recovered = on_recovered
         self.recovered = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -67,6 +69,7 @@ class Sweeper:
                               self._consumer, case_id, extra={"case_id": case_id})
         if missed:
             self.recovered += len(missed)
+            self._on_recovered(len(missed))
             log.warning("%s: caught up %d case(s) found only in the store", self._consumer, len(missed))
         if looked:
             async with self._pool.acquire() as conn:

@@ -117,6 +117,7 @@ class EmbeddedBroker:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
 
 
 def remove_tree(path: Path) -> None:

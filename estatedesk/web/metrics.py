@@ -30,5 +30,12 @@ def relay_metrics(registry: CollectorRegistry) -> tuple[Counter, Gauge]:
     return published, backlog
 
 
+def sweep_metric(registry: CollectorRegistry, consumer: str) -> Counter:
+    """Cases the consumer's store sweep caught up (pass `.inc` as `on_recovered`). It stays 0
+    while the broker delivers; anything else means messages were lost or came too late."""
+    return Counter("estatedesk_sweep_recovered_cases", "Cases the store sweep caught up because no message"
+                   " about them arrived in time", ["consumer"], registry=registry).labels(consumer)
+
+
 def watch_relay(backlog: Gauge, relay: OutboxRelay) -> None:
     backlog.set_function(lambda: relay.stats.backlog)

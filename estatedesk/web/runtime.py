@@ -25,16 +25,18 @@ async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.A
                      consumer: str | None = None, catch_up: Callable[[str], Awaitable[object]] | None = None,
                      clock: Clock, relay: Callable[[KafkaPublisher], OutboxRelay] | None = None,
                      loops: tuple[Loop, ...] = (), registry: CollectorRegistry | None = None,
+                     on_recovered: Callable[[int], None] = lambda n: None,
                      ) -> AsyncIterator[OutboxRelay | None]:
-    """A consuming service passes its faust app, consumer name and catch-up; a service that
-    only publishes (intake) passes its relay alone."""
+    """A consuming service passes its faust app, consumer name and catch-up (and the counter
+    of cases its store sweep recovers); a service that only publishes (intake) passes its
+    relay alone."""
     publisher = KafkaPublisher(settings.kafka_bootstrap_servers) if relay else None
     outbox = relay(publisher) if relay else None
     stop = asyncio.Event()
     runs = [*loops, *([outbox.run] if outbox else [])]
     if consumer is not None and catch_up is not None:
         runs.append(Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
-                            interval_s=settings.estatedesk_sweep_interval_s).run)
+                            interval_s=settings.estatedesk_sweep_interval_s, on_recovered=on_recovered).run)
         if registry is not None:
             runs.append(_lag_watch(pool, consumer, clock, registry))
     tasks = [asyncio.create_task(run(stop)) for run in runs]

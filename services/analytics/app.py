@@ -14,7 +14,7 @@ from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.web.edge import install_edges
-from estatedesk.web.metrics import instrument_requests
+from estatedesk.web.metrics import instrument_requests, sweep_metric
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
@@ -35,6 +35,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                        registry=registry)
     lag_seconds = Gauge("estatedesk_projection_lag_seconds", "Age of the oldest stored event not yet projected",
                         ["projection"], registry=registry)
+    recovered = sweep_metric(registry, projection.CONSUMER)
     stream_app = create_faust_app(settings, "analytics")
     topics = stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS,
                               value_serializer="raw", key_serializer="raw")
@@ -68,7 +69,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         pool = app.state.pool = await create_pool(settings.database_url)
         try:
             async with background(settings, pool, stream_app, consumer=projection.CONSUMER, catch_up=catch_up,
-                                  clock=clock, loops=(watch_lag,)):
+                                  clock=clock, loops=(watch_lag,), on_recovered=recovered.inc):
                 yield
         finally:
             await pool.close()

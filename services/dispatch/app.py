@@ -19,7 +19,7 @@ from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.edge import install_edges
-from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
+from estatedesk.web.metrics import instrument_requests, relay_metrics, sweep_metric, watch_relay
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
@@ -32,6 +32,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
     decisions = Counter("estatedesk_dispatch_decisions", "Dispatch decisions made", registry=registry)
     published, backlog = relay_metrics(registry)
+    recovered = sweep_metric(registry, CONSUMER)
     stream_app = create_faust_app(settings, "dispatch")
     state: dict = {}
 
@@ -56,7 +57,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
-                                  relay=relay, registry=registry):
+                                  relay=relay, registry=registry, on_recovered=recovered.inc):
                 yield
         finally:
             await pool.close()

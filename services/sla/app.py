@@ -16,7 +16,7 @@ from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
 from estatedesk.messaging.kafka import KafkaPublisher
 from estatedesk.web.edge import install_edges
-from estatedesk.web.metrics import instrument_requests, relay_metrics, watch_relay
+from estatedesk.web.metrics import instrument_requests, relay_metrics, sweep_metric, watch_relay
 from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
@@ -31,6 +31,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
     fired = Counter("estatedesk_sla_timers_fired", "Timers fired (breaches)", registry=registry)
     published, backlog = relay_metrics(registry)
+    recovered = sweep_metric(registry, CONSUMER)
     pending = Gauge("estatedesk_sla_timers_pending", "Open obligations", registry=registry)
     stream_app = create_faust_app(settings, "sla")
     state: dict = {}
@@ -58,7 +59,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
-                                  relay=relay, loops=(tick,), registry=registry):
+                                  relay=relay, loops=(tick,), registry=registry,
+                                  on_recovered=recovered.inc):
                 yield
         finally:
             await pool.close()

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, Envelope, derived_event_id
 from estatedesk.eventstore import EventStore
+from tests.broker import end_offsets, sweep_recovered
 from tests.support import eventually, repair_case, stack_now
 
 
@@ -120,27 +121,39 @@ def _dispatch_event(received: Envelope) -> Envelope:
     )
 
 
-async def test_a_case_whose_every_message_the_broker_lost_is_recovered_from_the_store(stack, pool):
-    """A broker on memory storage that restarts loses relayed-but-unconsumed messages. A
-    case whose only message was lost is found by the consumers' sweep of the store."""
-    store = EventStore(pool)
-    case_id = f"C-LOST-{uuid.uuid4().hex[:8].upper()}"
-    now = stack_now()
-    received = Envelope(
-        event_id=uuid.uuid4(), event_type="CaseReceived", case_id=case_id, estate_id="E001", stream_version=1,
-        occurred_at=now, recorded_at=now, producer="intake", correlation_id=case_id,
-        payload={"type": "repair", "category": "plumbing", "channel": "phone", "title": "Lost in transit",
-                 "description": "", "location": {"building": "1", "unit": "1", "room": "0101", "area": None},
-                 "reporter": {"household_id": None, "phone_masked": None}, "received_at": now.isoformat(),
-                 "priority": "normal", "repair": {"scope": "in_home", "in_warranty": None}},
-    )
-    async with pool.acquire() as conn, conn.transaction():
-        await store.append(case_id, 0, [received], conn=conn)
-        await conn.execute("DELETE FROM outbox WHERE key = $1", case_id)  # as if the broker lost it
+async def test_cases_whose_messages_a_restarted_broker_lost_are_recovered_from_the_store(stack, intake, pool):
+    """A broker on memory storage that restarts loses what was relayed but not yet consumed.
+    The consumers are frozen while the cases are relayed and the broker restarts, so no
+    message about these cases ever reaches them: only their store sweeps can find them."""
+    frozen = [stack.processes[name].pid for name in ("dispatch", "sla", "analytics")]
+    before = await sweep_recovered(stack)
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        case_ids = [(await intake.post("/v1/cases", json=repair_case(title=f"Lost in transit {i}"))).json()["case_id"]
+                    for i in range(5)]
 
-    views = await eventually(lambda: _settled(pool, case_id), what="case recovered from the store")
-    assert views[case_id]["departments"] == ["engineering"]
+        async def relayed():
+            async with pool.acquire() as conn:
+                return not await conn.fetchval("SELECT count(*) FROM outbox WHERE key = ANY($1)", case_ids)
+        await eventually(relayed, what="the cases relayed to the broker")
+        await asyncio.to_thread(stack.restart_broker)
+        ends = await end_offsets(stack.settings.kafka_bootstrap_servers, (CASE_EVENTS,))
+        assert set(ends.values()) == {0}  # their messages are gone with the old broker
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+
+    async def all_settled():
+        views = await _views(pool, case_ids)
+        return len(views) == len(case_ids) and all(
+            v["status"] == "dispatched" and v["deadlines"] and v["deadlines"][0]["met_at"] for v in views.values()
+        ) and views
+    views = await eventually(all_settled, timeout=60, what="cases recovered from the store")
+    assert all(v["departments"] == ["engineering"] for v in views.values())
     _assert_exactly_once(views)
+    # dispatch reads case-events alone, so its sweep is the only way it could have heard of them
+    assert (await sweep_recovered(stack))["dispatch"] - before["dispatch"] >= len(case_ids)
 
 
 async def test_a_poison_message_is_set_aside_and_the_cases_behind_it_flow_on(stack, intake, pool):

@@ -1,0 +1,113 @@
+"""What the broker holds, asked of the broker itself: end offsets, a group's committed
+offsets, every message of a topic; and what each consumer's store sweep says it recovered.
+
+kafka-python serves the admin questions (its group consumer is slow to join, so it joins
+no group here); aiokafka reads topics by assigning partitions, without a group either.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
+
+# What each consuming service reads (its faust agents' topics) and its tracking name.
+CONSUMERS = {
+    "dispatch": ("dispatch", (CASE_EVENTS,)),
+    "sla": ("sla", (CASE_EVENTS, DISPATCH_EVENTS)),
+    "analytics": ("analytics.case_views", (CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS)),
+}
+
+
+def _admin(servers: str):
+    from kafka.admin import KafkaAdminClient
+
+    return KafkaAdminClient(bootstrap_servers=servers, client_id="estatedesk-tests")
+
+
+def _end_offsets(servers: str, topics: tuple[str, ...]) -> dict[tuple[str, int], int]:
+    from kafka import TopicPartition as KafkaPartition
+    from kafka.admin import OffsetSpec
+
+    admin = _admin(servers)
+    try:
+        partitions = [KafkaPartition(t["name"], p["partition_index"]) for t in admin.describe_topics(list(topics))
+                      for p in t["partitions"]]
+        answer = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
+        return {(tp.topic, tp.partition): o.offset for tp, o in answer.items()}
+    finally:
+        admin.close()
+
+
+def _committed(servers: str, group: str) -> dict[tuple[str, int], int]:
+    admin = _admin(servers)
+    try:
+        answer = admin.list_group_offsets({group: None})[group]
+        return {(tp.topic, tp.partition): o.offset for tp, o in answer.items() if o.offset >= 0}
+    finally:
+        admin.close()
+
+
+async def end_offsets(servers: str, topics: tuple[str, ...]) -> dict[tuple[str, int], int]:
+    """(topic, partition) → the offset the next message will get."""
+    return await asyncio.to_thread(_end_offsets, servers, topics)
+
+
+async def committed_offsets(servers: str, group: str) -> dict[tuple[str, int], int]:
+    """(topic, partition) → the offset the consumer group has committed (only those it has)."""
+    return await asyncio.to_thread(_committed, servers, group)
+
+
+@dataclass
+class TopicContents:
+    messages: list[tuple[str, int, int, str, dict]]  # (topic, partition, offset, key, envelope)
+    ends: dict[tuple[str, int], int]  # (topic, partition) -> one past its last message
+
+
+async def read_topics(servers: str, topics: tuple[str, ...]) -> TopicContents:
+    """Every message now on the topics, each partition in offset order.
+
+    The ends are taken from what was read: Tansu reports a partition's end offset as one
+    past the first record of its newest batch, so after a batch of two (intake relays
+    CaseReceived with WarrantyDetermined) it is one short. Reading up to the reported end
+    still fetches that whole batch."""
+    reported = await end_offsets(servers, topics)
+    ends = dict(reported)
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, fetch_max_wait_ms=10)
+    await consumer.start()
+    try:
+        wanted = [TopicPartition(t, p) for (t, p), end in reported.items() if end > 0]
+        found: list[tuple[str, int, int, str, dict]] = []
+        if wanted:
+            consumer.assign(wanted)
+            await consumer.seek_to_beginning(*wanted)
+        deadline = time.monotonic() + 30
+        while wanted and any([await consumer.position(tp) < reported[(tp.topic, tp.partition)] for tp in wanted]):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {topics} up to {reported} within 30 s")
+            batch = await consumer.getmany(*wanted, timeout_ms=1000)
+            for messages in batch.values():
+                for m in messages:
+                    found.append((m.topic, m.partition, m.offset, m.key.decode(), json.loads(m.value)))
+                    ends[(m.topic, m.partition)] = max(ends[(m.topic, m.partition)], m.offset + 1)
+        return TopicContents(found, ends)
+    finally:
+        await consumer.stop()
+
+
+async def sweep_recovered(stack) -> dict[str, float]:
+    """Service → cases its store sweep has caught up since it started (its /metrics)."""
+    counts = {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for service, (consumer, _) in CONSUMERS.items():
+            text = (await client.get(f"{stack.url(service)}/metrics")).text
+            [value] = [s.value for family in text_string_to_metric_families(text) for s in family.samples
+                       if s.name == "estatedesk_sweep_recovered_cases_total" and s.labels["consumer"] == consumer]
+            counts[service] = value
+    return counts
