@@ -169,6 +169,9 @@ async def test_queues_filter_by_household_text_holder_and_due_time(intake, analy
         assert r.status_code == 200, r.text
         return [c["case_id"] for c in r.json()["items"]]
     assert await listed(household_id=household) == [case.case_id]
+    assert case.case_id in await listed(status="dispatched", type="repair", department="engineering")
+    for other in ({"status": "accepted"}, {"type": "complaint"}, {"department": "cleaning"}):
+        assert case.case_id not in await listed(**other), other
     assert case.case_id in await listed(q="漏水") and case.case_id in await listed(q="天花板")
     assert case.case_id not in await listed(q="漏电")
     assert case.case_id in await listed("staff", mine="true")  # routed to engineering, where eng-sun works
