@@ -1,4 +1,4 @@
-"""Every service answers /healthz, /readyz and /metrics, without a token."""
+"""Every service answers /healthz, /readyz, /metrics and its OpenAPI document, without a token."""
 from __future__ import annotations
 
 import httpx
@@ -41,6 +41,9 @@ async def test_every_service_answers_health_readiness_and_metrics(stack, service
         assert all(check["ok"] is True for check in body["checks"].values())
 
         metrics = await client.get("/metrics")
+        docs, openapi = await client.get("/docs"), await client.get("/openapi.json")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert openapi.status_code == 200 and openapi.json()["paths"]  # "OpenAPI is at /docs on every service"
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     families = {family.name for family in text_string_to_metric_families(metrics.text)}  # parses as Prometheus text
     assert {"estatedesk_request_seconds", *METRICS[service]} <= families
