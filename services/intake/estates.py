@@ -22,17 +22,17 @@ async def load_estate(store: EventStore, estate_id: str, conn=None) -> Estate | 
 
 async def configure_estate(store: EventStore, estate_id: str, config: EstateConfigured,
                            *, actor: str, clock: Clock) -> int:
-    """Record a new version of the estate; returns that version."""
+    """Record a new version of the estate; returns that version. The estate's stream also
+    holds its policies and daily feedback, so the set-up's version counts set-ups only."""
     current = await store.read_stream(estate_stream(estate_id))
-    version = len(current) + 1
     now = clock()
     envelope = Envelope(
         event_id=uuid.uuid4(), event_type="EstateConfigured", case_id=estate_stream(estate_id),
-        estate_id=estate_id, stream_version=version, occurred_at=now, recorded_at=now,
+        estate_id=estate_id, stream_version=len(current) + 1, occurred_at=now, recorded_at=now,
         producer="intake", correlation_id=f"estate-setup-{actor}", payload=encode(config),
     )
-    await store.append(estate_stream(estate_id), version - 1, [envelope])
-    return version
+    await store.append(estate_stream(estate_id), len(current), [envelope])
+    return 1 + sum(e.event_type == "EstateConfigured" for e in current)
 
 
 async def load_policy(store: EventStore, estate_id: str, conn=None) -> dict:

@@ -5,13 +5,14 @@ import re
 
 from playwright.async_api import expect
 
+from tests.conftest import token_for
 from tests.support import eventually
 
 from .conftest import reload_until
 from .flows import log_complaint
 
 
-async def test_a_late_complaint_turns_breached_on_the_open_dashboard(desk):
+async def test_a_late_complaint_turns_breached_on_the_open_dashboard(stack, analytics, desk):
     supervisor = await desk("e001-supervisor-qian")
     board = supervisor.page
     await board.goto("/boards/dashboard")
@@ -23,7 +24,14 @@ async def test_a_late_complaint_turns_breached_on_the_open_dashboard(desk):
     await expect(board.locator(f'#breached-table tr[data-case="{case_id}"]')).to_be_visible(timeout=60_000)
     assert await board.evaluate("window.stayedOnThePage === true"), "the dashboard reloaded"
     await expect(board.locator("#updated-ago")).to_have_text(re.compile(r"^\d+$"))
-    assert int(await board.locator("#breaches-today").inner_text()) >= 1
+    supervisor_token = token_for(stack, "supervisor", ("E001",), "e001-supervisor-qian")
+
+    async def shows_the_api_s_figure():
+        answer = (await analytics.get("/v1/dashboard", params={"estate_id": "E001"},
+                                      headers=supervisor_token)).json()
+        shown = int(await board.locator("#breaches-today").inner_text())
+        return shown == answer["breaches_today"] and (shown, answer)
+    await eventually(shows_the_api_s_figure, timeout=15, what="today's breaches as the API counts them")
     await supervisor.shot("dashboard-breached")
 
 

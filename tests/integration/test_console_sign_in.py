@@ -1,7 +1,9 @@
-"""Signing in to the console: the API's own token, lockout after five failures, the CLI."""
+"""Signing in to the console: the API's own token, the page's cookie and CSRF token, lockout after
+five failures, the CLI."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -64,3 +66,25 @@ def test_the_cli_adds_resets_and_disables_accounts(stack):
     refused = sign_in("second-pass")
     assert refused.status_code == 401 and "disabled" in refused.json()["detail"]
     assert estatedesk("passwd", user, "--password", "short").returncode == 2
+
+
+async def test_the_page_sign_in_keeps_the_token_in_an_httponly_lax_cookie_and_forms_need_the_csrf_token(stack, pool):
+    user = f"desk-{uuid.uuid4().hex[:6]}"
+    await accounts.add_account(pool, user_id=user, display_name=user, role="front_desk", estates=["E001"],
+                               password="right-password")
+    async with httpx.AsyncClient(base_url=stack.url("console"), timeout=10) as console:
+        signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
+        assert signed_in.status_code == 303, signed_in.text
+        [cookie] = signed_in.headers.get_list("set-cookie")
+        attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "samesite", "path"} <= attributes and "samesite=lax" in cookie.lower()
+        page = await console.get("/")
+        assert page.status_code == 200, page.text[:300]
+        [csrf] = set(re.findall(r'name="csrf" value="([0-9a-f]+)"', page.text))
+
+        for forged in ({}, {"csrf": "0" * len(csrf)}):
+            refused = await console.post("/logout", data=forged)
+            assert refused.status_code == 403, refused.text[:300]
+        assert (await console.get("/")).status_code == 200  # still signed in
+        signed_out = await console.post("/logout", data={"csrf": csrf})
+        assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"

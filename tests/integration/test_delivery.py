@@ -5,13 +5,18 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from datetime import datetime, timezone
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, Envelope, derived_event_id
 from estatedesk.eventstore import EventStore
+from estatedesk.eventstore.tracking import lock_case
 from tests.broker import end_offsets, sweep_recovered
 from tests.support import eventually, repair_case, stack_now
 
@@ -74,32 +79,103 @@ async def test_a_killed_relay_resumes_from_its_outbox_after_restart(stack, intak
     _assert_exactly_once(views)
 
 
-async def test_replayed_messages_change_nothing(stack, intake, pool):
-    case_id = (await intake.post("/v1/cases", json=repair_case())).json()["case_id"]
-    before = (await eventually(lambda: _settled(pool, case_id), what="settled view"))[case_id]
-    store = EventStore(pool)
-    async with pool.acquire() as conn:
-        obligations_before = await conn.fetch("SELECT state, next_due_at FROM sla_cases WHERE case_id = $1", case_id)
+GROUPS = {"dispatch": (CASE_EVENTS,), "sla": (CASE_EVENTS, DISPATCH_EVENTS),
+          "analytics": (CASE_EVENTS, DISPATCH_EVENTS)}  # consumer groups of the topics replayed below
+CONSUMERS = ("dispatch", "sla", "analytics.case_views")
 
-    case_events = await store.read_stream(case_id)
-    dispatch = _dispatch_event(case_events[0])
+
+async def _consumer_state(pool, case_id):
+    """What the consumers keep about a case: their positions, the view, SLA's and dispatch's rows."""
+    async with pool.acquire() as conn:
+        return {
+            "positions": {r["consumer"]: r["position"] for r in await conn.fetch(
+                "SELECT consumer, position FROM case_positions WHERE case_id = $1", case_id)},
+            "view": json.loads(await conn.fetchval("SELECT view FROM case_views WHERE case_id = $1", case_id)),
+            "sla": [tuple(r) for r in await conn.fetch(
+                "SELECT state, next_due_at FROM sla_cases WHERE case_id = $1", case_id)],
+            "dispatch": json.loads(await conn.fetchval("SELECT record FROM dispatch_cases WHERE case_id = $1",
+                                                       case_id)),
+            "events": await conn.fetchval("SELECT count(*) FROM events WHERE case_id = $1", case_id),
+        }
+
+
+async def _applied_by_every_consumer(pool, case_id):
+    """The case as settled: dispatched, its deadline met, every consumer at its newest event."""
+    if not await _settled(pool, case_id):
+        return None
+    async with pool.acquire() as conn:
+        head = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id)
+        queued = await conn.fetchval("SELECT count(*) FROM outbox WHERE key = $1", case_id)
+    state = await _consumer_state(pool, case_id)
+    return queued == 0 and state["positions"] == {c: head for c in CONSUMERS} and state
+
+
+async def _committed_past(stack, sent):
+    """Whether every consumer group has committed offsets past each replayed message."""
+    for service, topics in GROUPS.items():
+        group = AIOKafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap_servers, enable_auto_commit=False,
+                                 group_id=f"{stack.settings.estatedesk_group_prefix}-{service}")
+        await group.start()  # reads the group's offsets; never subscribes, so never joins it
+        try:
+            for tp, offset in sent.items():
+                if tp.topic in topics and ((await group.committed(tp)) or 0) <= offset:
+                    return False
+        finally:
+            await group.stop()
+    return True
+
+
+async def test_replayed_messages_change_nothing(stack, intake, pool):
+    """Every message of a settled case delivered three times more, and a duplicate of dispatch's
+    decision: each consumer reads them (its group commits past them, and a case sent after them
+    on the same partitions is applied), finds nothing new in the store, and changes nothing."""
+    case_id = (await intake.post("/v1/cases", json=repair_case(title="Delivered again"))).json()["case_id"]
+    before = await eventually(lambda: _applied_by_every_consumer(pool, case_id), what="case applied by everyone")
+    case_events = await EventStore(pool).read_stream(case_id)
+    duplicate = _dispatch_event(case_events[0])
+    assert duplicate.event_id == (await _stored_decision(pool, case_id))  # the very decision, once more
+
+    sent: dict[TopicPartition, int] = {}  # partition -> offset of the last replayed message on it
     producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap_servers)
     await producer.start()
     try:
         for _ in range(3):
-            for event in case_events:
-                await producer.send_and_wait(CASE_EVENTS, event.to_bytes(), key=case_id.encode())
-            await producer.send_and_wait(DISPATCH_EVENTS, dispatch.to_bytes(), key=case_id.encode())
-        marker = (await intake.post("/v1/cases", json=repair_case(title="marker"))).json()["case_id"]
+            for topic, event in [(CASE_EVENTS, e) for e in case_events] + [(DISPATCH_EVENTS, duplicate)]:
+                at = await producer.send_and_wait(topic, event.to_bytes(), key=case_id.encode())
+                sent[TopicPartition(topic, at.partition)] = at.offset
     finally:
         await producer.stop()
-    # The marker was published after the replays on the same topics; once it is projected
-    # the replays have been consumed too (per-partition order, single consumer).
-    await eventually(lambda: _all_projected(pool, [marker]), what="marker projected")
-    after = (await _views(pool, [case_id]))[case_id]
-    assert after == before
+    partitions = stack.settings.estatedesk_topic_partitions
+    partition = {tp.partition for tp in sent}
+    assert partition == {_partition_of(case_id, partitions)} and len(sent) == 2  # one partition, on both topics
+
+    # a marker: a case whose key lands on the same partitions, published after the replays
+    for _ in range(40):
+        marker = (await intake.post("/v1/cases", json=repair_case(title="Marker"))).json()["case_id"]
+        if _partition_of(marker, partitions) in partition:
+            break
+    else:
+        raise AssertionError("no marker case landed on the replayed partition")
+    await eventually(lambda: _applied_by_every_consumer(pool, marker), what="marker applied by everyone")
+    await eventually(lambda: _committed_past(stack, sent), what="every group committed past the replays")
+
+    assert await _consumer_state(pool, case_id) == before
     async with pool.acquire() as conn:
-        assert await conn.fetch("SELECT state, next_due_at FROM sla_cases WHERE case_id = $1", case_id) == obligations_before
+        set_aside = await conn.fetchval("SELECT count(*) FROM dead_letters WHERE event_id = ANY($1)",
+                                        [str(e.event_id) for e in [*case_events, duplicate]])
+    assert set_aside == 0  # read and found to be old news, not dead-lettered
+
+
+async def _stored_decision(pool, case_id):
+    async with pool.acquire() as conn:
+        return await conn.fetchval("SELECT event_id FROM events WHERE stream_id = $1 AND event_type = 'CaseDispatched'",
+                                   f"{case_id}/dispatch")
+
+
+def _partition_of(key: str, partitions: int) -> int:
+    """The partition the producers' default partitioner picks for `key`."""
+    every = list(range(partitions))
+    return DefaultPartitioner()(key.encode(), every, every)
 
 
 async def _settled(pool, case_id):
@@ -181,28 +257,48 @@ async def test_a_poison_message_is_set_aside_and_the_cases_behind_it_flow_on(sta
     await eventually(dead_lettered, what="poison message dead-lettered by every consumer")
 
 
-async def test_operators_list_dead_letters_and_requeue_the_ones_a_consumer_can_apply(stack, intake, pool):
-    import os
-    import subprocess
-    import sys
-
-    case_id = (await intake.post("/v1/cases", json=repair_case(title="Set aside by a bug"))).json()["case_id"]
-    [stored] = (await EventStore(pool).read_stream(case_id))[:1]
+async def _view_gone_and_swept(pool, case_id):
+    """Analytics' sweep has passed the case, so only a message can bring it back now."""
     async with pool.acquire() as conn:
-        await conn.execute("INSERT INTO dead_letters (consumer, event_id, event_type, error, message)"
-                           " VALUES ('analytics.case_views', $1, 'CaseReceived', 'a bug, since fixed', $2)",
-                           str(stored.event_id), stored.to_bytes())
+        head = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id)
+        swept = await conn.fetchval("SELECT position FROM consumer_sweeps WHERE consumer = 'analytics.case_views'")
+    return (swept or 0) >= head
+
+
+async def test_operators_list_dead_letters_and_requeue_the_ones_a_consumer_can_apply(stack, intake, pool):
+    case_id = (await intake.post("/v1/cases", json=repair_case(title="Set aside by a bug"))).json()["case_id"]
+    before = (await eventually(lambda: _settled(pool, case_id), what="settled view"))[case_id]
+    await eventually(lambda: _view_gone_and_swept(pool, case_id), what="the sweep past the case")
+    [stored] = (await EventStore(pool).read_stream(case_id))[:1]
+    never_stored = _dispatch_event(stored).model_copy(update={"event_id": uuid.uuid4(), "case_id": "C-NOWHERE"})
+    async with pool.acquire() as conn, conn.transaction():
+        # as if analytics had set the case's message aside: it never applied the case
+        await lock_case(conn, "analytics.case_views", case_id)
+        await conn.execute("DELETE FROM case_views WHERE case_id = $1", case_id)
+        await conn.execute("DELETE FROM case_positions WHERE consumer = 'analytics.case_views' AND case_id = $1",
+                           case_id)
+        await conn.executemany(
+            "INSERT INTO dead_letters (consumer, event_id, event_type, error, message)"
+            " VALUES ('analytics.case_views', $1, $2, $3, $4)",
+            [(str(stored.event_id), "CaseReceived", "a bug, since fixed", stored.to_bytes()),
+             (str(never_stored.event_id), "CaseDispatched", "never stored", never_stored.to_bytes())])
 
     def cli(*args):
         env = {**os.environ, "DATABASE_URL": stack.settings.database_url}
-        return subprocess.run([sys.executable, "-m", "estatedesk.cli", "dead-letters", *args], env=env,
+        return subprocess.run([str(Path(sys.executable).parent / "estatedesk"), "dead-letters", *args], env=env,
                               capture_output=True, text=True, timeout=60)
 
     listed = await asyncio.to_thread(cli)
     assert listed.returncode == 0 and "a bug, since fixed" in listed.stdout, listed.stderr
+    assert (await _views(pool, [case_id])) == {}  # nothing brings the case back by itself
     requeued = await asyncio.to_thread(cli, "--requeue")
     assert requeued.returncode == 0 and "requeued" in requeued.stdout, requeued.stderr
+
+    # the requeued message is applied: analytics builds the case again from the store
+    after = (await eventually(lambda: _settled(pool, case_id), what="the requeued case applied"))[case_id]
+    assert after == before
+    _assert_exactly_once({case_id: after})
     async with pool.acquire() as conn:
-        left = await conn.fetch("SELECT event_id FROM dead_letters")
-    assert str(stored.event_id) not in {r["event_id"] for r in left}
-    assert len(left) > 0  # the poison messages that were never stored stay for inspection
+        left = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM dead_letters")}
+    assert str(stored.event_id) not in left
+    assert str(never_stored.event_id) in left  # no stored event to catch up: it stays for inspection

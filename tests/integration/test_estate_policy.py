@@ -1,8 +1,12 @@
 """Estates change their rules through the policy endpoint; dispatch explains which rule decided."""
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
+from estatedesk.demo import staffed_estate
 from tests.conftest import token_for
-from tests.support import eventually, repair_case
+from tests.support import eventually, repair_case, stack_now
 
 LIFT_RULE = {"dispatch": {"rules": [{
     "id": "stuck-lift", "when": {"type": "repair", "keywords": ["lift", "电梯"]},
@@ -52,3 +56,39 @@ async def test_a_bad_rule_table_is_refused_field_by_field_and_changes_nothing(st
 async def test_only_managers_change_policy(stack, intake):
     response = await intake.put("/v1/estates/E001/policy", json=LIFT_RULE)
     assert response.status_code == 403
+
+
+def _as_put(got, put, where: str = "body") -> list[str]:
+    """Where the read-back differs from what was put: every value put comes back, and a field
+    that was left out comes back only as its empty default."""
+    if isinstance(put, dict) and isinstance(got, dict):
+        return [p for k in put for p in _as_put(got.get(k), put[k], f"{where}.{k}")] + [
+            f"{where}.{k}" for k in got.keys() - put.keys() if got[k] not in (None, [], {})]
+    if isinstance(put, list) and isinstance(got, list) and len(put) == len(got):
+        return [p for i, (g, v) in enumerate(zip(got, put)) for p in _as_put(g, v, f"{where}.{i}")]
+    return [] if got == put else [where]
+
+
+def _read_back(answer: dict) -> dict:
+    return {k: v for k, v in answer.items() if k not in ("estate_id", "version", "configured_at")}
+
+
+async def test_an_estate_set_up_reads_back_as_it_was_put_and_each_put_is_a_new_version(stack, intake):
+    estate_id = f"EP{uuid.uuid4().hex[:6].upper()}"
+    admin = token_for(stack, "group_admin", (), "group-admin")
+    first = staffed_estate("Round Trip Court 往返苑", estate_id, 2).model_dump(mode="json")
+    put = await intake.put(f"/v1/estates/{estate_id}", json=first, headers=admin)
+    assert put.status_code == 200 and put.json() == {"estate_id": estate_id, "version": 1}, put.text
+    got = (await intake.get(f"/v1/estates/{estate_id}", headers=admin)).json()
+    assert (got["estate_id"], got["version"]) == (estate_id, 1)
+    assert _as_put(_read_back(got), first) == []
+
+    # a policy in between is versioned on its own; it is no version of the set-up
+    assert (await intake.put(f"/v1/estates/{estate_id}/policy", json=LIFT_RULE, headers=admin)).status_code == 200
+    second = staffed_estate("Round Trip Court 往返苑 (2)", estate_id, 3).model_dump(mode="json")
+    put = await intake.put(f"/v1/estates/{estate_id}", json=second, headers=admin)
+    assert put.status_code == 200 and put.json() == {"estate_id": estate_id, "version": 2}, put.text
+    got = (await intake.get(f"/v1/estates/{estate_id}", headers=admin)).json()
+    assert got["version"] == 2 and _as_put(_read_back(got), second) == []
+    assert [b["id"] for b in got["buildings"]] == ["1", "2", "3"]
+    assert datetime.fromisoformat(got["configured_at"]) <= stack_now()

@@ -72,8 +72,16 @@ async def test_events_without_a_topic_are_stored_but_not_queued(pool):
 
 async def test_events_with_a_topic_are_queued_for_the_relay_in_the_same_transaction(pool):
     store, stream = EventStore(pool), f"T-{uuid.uuid4().hex}"
-    await store.append(stream, 0, [_event(stream, 1, kind="CaseDispatched")])
+    event = _event(stream, 1, kind="CaseDispatched")
     async with pool.acquire() as conn:
-        topics = await conn.fetch("SELECT topic FROM outbox WHERE key = $1", stream)
-    # the relay may already have published and deleted it; if not, it waits on the right topic
-    assert [r["topic"] for r in topics] in ([], ["dispatch-events"])
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            await store.append(stream, 0, [event], conn=conn)
+            queued = await conn.fetch("SELECT topic, message FROM outbox WHERE key = $1", stream)
+            assert [r["topic"] for r in queued] == ["dispatch-events"]
+            assert Envelope.from_bytes(bytes(queued[0]["message"])).event_id == event.event_id
+            assert await _counts(pool, stream) == (0, 0)  # nobody else sees either before the commit
+        finally:
+            await transaction.rollback()
+    assert await _counts(pool, stream) == (0, 0)  # rolled back together: no event without its message

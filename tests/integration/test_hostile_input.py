@@ -83,7 +83,7 @@ async def test_json_nested_beyond_reason_is_a_4xx_not_a_500(intake, pool):
     body = json.dumps(repair_case())[:-1] + ', "violation": ' + "[" * 50_000 + "]" * 50_000 + "}"
     before = await _cases_received(pool)
     response = await intake.post("/v1/cases", content=body.encode(), headers={"Content-Type": "application/json"})
-    assert response.status_code in (400, 422), response.text[:300]  # the body cannot be parsed at all
+    assert response.status_code == 400, response.text[:300]  # valid JSON, but too deep to parse at all
     assert len(response.content) < 500
     assert await _cases_received(pool) == before
 

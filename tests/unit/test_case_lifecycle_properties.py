@@ -1,4 +1,5 @@
-"""Random command sequences never reach a state the SPEC forbids; refused commands change nothing."""
+"""Random command sequences never reach a state the SPEC forbids; a command is refused exactly
+when the state or the caller's role does not offer it, and then it records nothing."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from estatedesk.contracts import encode
+from estatedesk.lifecycle import allowed_commands
 from estatedesk.lifecycle.state import NEEDS_FULL_CLOSURE, evolve, started
 from services.intake.domain.commands import COMMANDS, Actor
 from services.intake.domain.errors import IllegalTransition, InvalidCommand, NotPermitted
@@ -43,20 +45,27 @@ def test_no_command_sequence_reaches_a_forbidden_state(kind, in_warranty, steps)
     state = evolve(state, "WarrantyDetermined", {"in_warranty": in_warranty})
     history: list[str] = []
     for n, (command, actor, pick) in enumerate(steps):
-        before = state
         if command == "route":
             state = evolve(state, "CaseDispatched", {"departments": ["engineering"]}, event_id=f"D-{n}",
                            own_stream=False)
             continue
-        else:
-            options = DATA.get(command, [{}])
-            try:
-                payloads = COMMANDS[command](state, options[pick % len(options)], actor, NOW,
-                                             **RELATED.get(command, {}))
-            except (IllegalTransition, InvalidCommand, NotPermitted):
-                assert state == before  # refused: nothing changed
-                continue
-            assert not before.is_closed, f"{command} accepted on a {before.status} case"
+        offered = allowed_commands(state, actor.role, actor.departments)
+        options = DATA.get(command, [{}])
+        try:
+            payloads = COMMANDS[command](state, options[pick % len(options)], actor, NOW,
+                                         **RELATED.get(command, {}))
+        except IllegalTransition as refused:  # the state does not allow it, whoever asks
+            assert command not in allowed_commands(state), f"{command} refused on a {state.status} case"
+            assert command not in offered and refused.allowed == allowed_commands(state)
+            continue
+        except NotPermitted:  # the state allows it, this caller may not give it
+            assert command not in offered and command in allowed_commands(state), command
+            continue
+        except InvalidCommand:  # an offered command with a bad body
+            assert command in offered, command
+            continue
+        assert command in offered, f"{command} accepted on a {state.status} case without being offered"
+        assert payloads and not state.is_closed, f"{command} accepted on a {state.status} case"
         for payload in payloads:
             state = evolve(state, type(payload).event_type(), encode(payload))
             history.append(type(payload).event_type())

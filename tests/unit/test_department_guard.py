@@ -43,7 +43,9 @@ def test_staff_of_another_department_may_give_no_work_command_and_are_offered_no
     for state in in_each_state(routed("engineering"), ENGINEER):
         for actor in (CLEANER, UNLISTED):
             assert not set(allowed_commands(state, actor.role, actor.departments)) & set(WORK), state.status
-            for command in allowed_commands(state, ENGINEER.role, ENGINEER.departments):
+            offered_to_engineer = allowed_commands(state, ENGINEER.role, ENGINEER.departments)
+            assert offered_to_engineer, state.status
+            for command in offered_to_engineer:
                 with pytest.raises(NotPermitted, match="routed to their department"):
                     COMMANDS[command](state, BODIES.get(command, {}), actor, NOW)
 

@@ -1,0 +1,203 @@
+"""The operator commands of the README, run as commands (`.venv/bin/estatedesk ...`) against
+the test stack's PostgreSQL and broker."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from estatedesk.auth import read_token
+from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, EVENT_TYPES, TOPICS
+from estatedesk.infra.embedded import EmbeddedBroker, free_port
+from tests.conftest import token_for
+from tests.support import eventually, repair_case
+
+ESTATEDESK = str(Path(sys.executable).parent / "estatedesk")
+MIGRATIONS = sorted(p.name for p in (Path(__file__).parents[2] / "estatedesk" / "migrations").glob("*.sql"))
+
+
+def _run(stack, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DATABASE_URL": stack.settings.database_url,
+                   "KAFKA_BOOTSTRAP_SERVERS": stack.settings.kafka_bootstrap_servers,
+                   "ESTATEDESK_SECRET": stack.settings.estatedesk_secret, **env}
+    return subprocess.run([ESTATEDESK, *args], env=environment, capture_output=True, text=True, timeout=120)
+
+
+async def estatedesk(stack, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(_run, stack, *args, **env)
+
+
+async def test_token_prints_a_bearer_token_the_apis_take(stack, intake):
+    done = await estatedesk(stack, "token", "--role", "front_desk", "--estate", "E001", "--user", "e001-desk-cli")
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    principal = read_token(stack.settings.estatedesk_secret, token)
+    assert (principal.user, principal.role, principal.estates, principal.household) == \
+        ("e001-desk-cli", "front_desk", ("E001",), None)
+    created = await intake.post("/v1/cases", json=repair_case(title="Filed with a CLI token"),
+                                headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.text
+
+    resident = await estatedesk(stack, "token", "--role", "resident", "--estate", "E001", "--household", "H-CLI-1")
+    assert read_token(stack.settings.estatedesk_secret, resident.stdout.strip()).household == "H-CLI-1"
+
+
+@pytest.fixture
+async def empty_database(stack):
+    """A database of its own on the test stack's PostgreSQL, dropped afterwards."""
+    name = f"estatedesk_cli_{uuid.uuid4().hex[:8]}"
+    admin_url = stack.settings.database_url.rsplit("/", 1)[0] + "/postgres"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield stack.settings.database_url.rsplit("/", 1)[0] + f"/{name}"
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def test_migrate_applies_the_versioned_schema_once(stack, empty_database):
+    first = await estatedesk(stack, "migrate", DATABASE_URL=empty_database)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "applied: " + ", ".join(MIGRATIONS)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    finally:
+        await conn.close()
+    assert {"events", "outbox", "case_positions", "case_views", "dead_letters", "sla_cases"} <= tables
+    again = await estatedesk(stack, "migrate", DATABASE_URL=empty_database)
+    assert (again.returncode, again.stdout.strip()) == (0, "applied: nothing (schema is current)")
+
+
+@pytest.fixture
+def empty_broker(tmp_path):
+    broker = EmbeddedBroker(free_port(), tmp_path / "broker.log").start()
+    try:
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+async def test_topics_creates_the_contract_topics_once(stack, empty_broker):
+    created = await estatedesk(stack, "topics", KAFKA_BOOTSTRAP_SERVERS=empty_broker, ESTATEDESK_TOPIC_PARTITIONS="2")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "created: " + ", ".join(TOPICS)
+    consumer = AIOKafkaConsumer(bootstrap_servers=empty_broker)
+    await consumer.start()
+    try:
+        assert set(TOPICS) <= await consumer.topics()
+        assert [consumer.partitions_for_topic(t) for t in TOPICS] == [{0, 1}] * len(TOPICS)
+    finally:
+        await consumer.stop()
+    again = await estatedesk(stack, "topics", KAFKA_BOOTSTRAP_SERVERS=empty_broker)
+    assert (again.returncode, again.stdout.strip()) == (0, "created: nothing (topics exist)")
+
+
+async def _end_offsets(stack, topics) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t in topics for p in range(stack.settings.estatedesk_topic_partitions)]
+        return await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+
+
+async def _published_after(stack, start: dict[TopicPartition, int], case_id: str, want: set[str]) -> set[str]:
+    """Event ids of the case's messages published after `start`, once they include `want`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap_servers, enable_auto_commit=False,
+                                fetch_max_wait_ms=10)
+    await consumer.start()
+    try:
+        consumer.assign(list(start))
+        for tp, offset in start.items():
+            consumer.seek(tp, offset)
+        seen: set[str] = set()
+
+        async def arrived():
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                seen.update(m["event_id"] for m in (json.loads(x.value) for x in messages) if m["case_id"] == case_id)
+            return want <= seen
+        await eventually(arrived, timeout=30, what="the replayed events on their topics")
+        return seen
+    finally:
+        await consumer.stop()
+
+
+async def test_replay_to_kafka_publishes_stored_events_again_and_consumers_change_nothing(stack, intake, pool):
+    case_id = (await intake.post("/v1/cases", json=repair_case(title="Published twice"))).json()["case_id"]
+
+    async def settled():
+        async with pool.acquire() as conn:
+            head = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id)
+            positions = await conn.fetch("SELECT consumer, position FROM case_positions WHERE case_id = $1", case_id)
+            dispatched = await conn.fetchval("SELECT 1 FROM events WHERE stream_id = $1", f"{case_id}/dispatch")
+        done = {r["consumer"]: r["position"] for r in positions}
+        return dispatched and done.get("analytics.case_views") == done.get("sla") == done.get("dispatch") == head \
+            and (head, done)
+    head, positions = await eventually(settled, what="the case applied by every consumer")
+    async with pool.acquire() as conn:
+        first = await conn.fetchval("SELECT min(position) FROM events WHERE case_id = $1", case_id)
+        stored = {r["event_type"]: str(r["event_id"]) for r in await conn.fetch(
+            "SELECT event_type, event_id FROM events WHERE case_id = $1", case_id)}
+        view = await conn.fetchval("SELECT view FROM case_views WHERE case_id = $1", case_id)
+    on_topics = {stored["CaseReceived"], stored["CaseDispatched"]}  # one message on each of two topics
+    start = await _end_offsets(stack, (CASE_EVENTS, DISPATCH_EVENTS))
+
+    done = await estatedesk(stack, "replay", "--to-kafka", "--from-position", str(first - 1))
+    assert done.returncode == 0, done.stderr
+    queued = int(re.fullmatch(r"queued (\d+) events for publishing", done.stdout.strip()).group(1))
+    async with pool.acquire() as conn:
+        after_first = await conn.fetchval("SELECT count(*) FROM events WHERE position >= $1", first)
+    assert len(stored) <= queued <= after_first
+
+    assert on_topics <= await _published_after(stack, start, case_id, on_topics)
+    async with pool.acquire() as conn:
+        await eventually(lambda: _outbox_empty(pool), what="the replay relayed")
+        again = {r["consumer"]: r["position"] for r in await conn.fetch(
+            "SELECT consumer, position FROM case_positions WHERE case_id = $1", case_id)}
+        assert await conn.fetchval("SELECT view FROM case_views WHERE case_id = $1", case_id) == view
+        assert await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id) == head
+    assert again == positions
+
+
+async def _outbox_empty(pool) -> bool:
+    async with pool.acquire() as conn:
+        return await conn.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_simulate_writes_a_month_that_analytics_projects(stack, analytics, pool):
+    done = await estatedesk(stack, "simulate", "--estates", "1", "--cases", "40", "--month", "2019-03", "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    written = int(re.match(r"wrote (\d+) events", done.stdout).group(1))
+    async with pool.acquire() as conn:
+        stored = await conn.fetchrow("SELECT count(*) AS events, count(DISTINCT case_id) AS cases FROM events"
+                                     " WHERE case_id LIKE 'C-S001-201903-%'")
+    assert (stored["events"], stored["cases"]) == (written, 40)
+    group = token_for(stack, "group_admin", (), "group-analyst")
+
+    async def projected():
+        answer = await analytics.get("/v1/stats/monthly", params={"month": "2019-03", "estate_id": "S001"},
+                                     headers=group)
+        return answer.status_code == 200 and answer.json()["total"] == 40 and answer.json()
+    month = await eventually(projected, timeout=30, what="the simulated month projected")
+    assert sum(month["by_type"].values()) == 40
+
+
+async def test_catalogue_prints_the_envelope_and_every_payload_as_json_schema(stack):
+    done = await estatedesk(stack, "catalogue")
+    assert done.returncode == 0, done.stderr
+    catalogue = json.loads(done.stdout)
+    assert catalogue["envelope"]["type"] == "object" and "event_id" in catalogue["envelope"]["properties"]
+    assert set(catalogue["events"]) == set(EVENT_TYPES)
+    assert all(entry["payload"]["type"] == "object" for entry in catalogue["events"].values())
