@@ -188,8 +188,8 @@ def _compliance(cases: list[StoredCase]) -> dict[str, dict[str, Any]]:
                 breached[rule] += 1
             elif obligation in c.met:
                 met[rule] += 1
-    return {rule: {"met": met[rule], "breached": breached[rule], "compliance": ratio(met[rule], met[rule] + breached[rule])}
-            for rule in set(met) | set(breached)}
+    return {rule: {"met": met[rule], "breached": breached[rule],
+                   "compliance": ratio(met[rule], met[rule] + breached[rule])} for rule in set(met) | set(breached)}
 
 
 def _return_visits(cases: list[StoredCase]) -> dict[str, Any]:

@@ -118,7 +118,8 @@ class Month:
         else:
             building = building or str(rng.randint(1, BUILDINGS))
             unit, room = str(rng.randint(1, 2)), f"{rng.randint(1, 18):02d}0{rng.randint(1, 2)}"
-        location = {"building": building, "unit": unit, "room": room} if home or regular else {"area": rng.choice(AREAS)}
+        in_home = home or regular
+        location = {"building": building, "unit": unit, "room": room} if in_home else {"area": rng.choice(AREAS)}
         household = f"H-{building}-{unit}-{room}" if "room" in location else None
         body = {"estate_id": estate, "type": kind, "category": category,
                 "channel": rng.choice(("phone", "phone", "walk_in", "app", "patrol")),
