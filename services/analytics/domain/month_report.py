@@ -9,7 +9,12 @@ Definitions, so that every figure can be checked by hand:
   instance that breached counts as breached whatever came after it (pause, resume, reopening);
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction is the
   last visit of each case;
-- paid work: the effective bills (a recompletion's bill replaces the earlier one).
+- paid work: the effective bills (a recompletion's bill replaces the earlier one);
+- by department: the first department the case is with at the end, `unrouted` while it is with
+  none (never routed, or a transfer or rejection not yet decided again);
+- top problems: the ten commonest (location, category) pairs, the location being the building,
+  else the public area; ties in code-point order of the location, then the category;
+- ratios are rounded to 4 decimals, the per-cent change to 2.
 """
 from __future__ import annotations
 
