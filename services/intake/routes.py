@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from estatedesk.contracts.events import EstateConfigured
+from estatedesk.web.params import EstateIdPath, HouseholdIdPath
 from estatedesk.web.security import PrincipalDep, require_estate
 
 from estatedesk.auth import ROLES
@@ -43,7 +44,7 @@ async def post_case(body: CaseIn, principal: PrincipalDep, request: Request,
 
 
 @router.put("/estates/{estate_id}", tags=["estates"])
-async def put_estate(estate_id: str, body: EstateIn, principal: PrincipalDep, request: Request) -> dict:
+async def put_estate(estate_id: EstateIdPath, body: EstateIn, principal: PrincipalDep, request: Request) -> dict:
     """Set up an estate (name, timezone, buildings, grids, staff); recorded as a new version."""
     require_estate(principal, estate_id)
     if principal.role not in ESTATE_ADMINS:
@@ -60,7 +61,7 @@ SETUP_READERS = frozenset(ROLES) - {"resident"}
 
 
 @router.get("/estates/{estate_id}", tags=["estates"], responses={404: {"description": "No such estate"}})
-async def get_estate(estate_id: str, principal: PrincipalDep, request: Request) -> dict:
+async def get_estate(estate_id: EstateIdPath, principal: PrincipalDep, request: Request) -> dict:
     """The estate's current set-up (buildings, units, rooms, grids, staff) and its version."""
     _may_read_setup(principal, estate_id)
     events = await _intake(request).store.read_stream(estate_stream(estate_id))
@@ -73,7 +74,7 @@ async def get_estate(estate_id: str, principal: PrincipalDep, request: Request) 
 
 
 @router.get("/estates/{estate_id}/policy", tags=["estates"], responses={404: {"description": "No such estate"}})
-async def get_policy(estate_id: str, principal: PrincipalDep, request: Request) -> dict:
+async def get_policy(estate_id: EstateIdPath, principal: PrincipalDep, request: Request) -> dict:
     """The policy in force (version 0: the defaults), who set it and when, and every earlier version."""
     _may_read_setup(principal, estate_id)
     events = await _intake(request).store.read_stream(estate_stream(estate_id))
@@ -90,7 +91,7 @@ def _may_read_setup(principal, estate_id: str) -> None:
 
 @router.put("/estates/{estate_id}/policy", tags=["estates"],
             responses={422: {"description": "Field-level problems with the rules"}})
-async def put_policy(estate_id: str, body: PolicyIn, principal: PrincipalDep, request: Request) -> dict:
+async def put_policy(estate_id: EstateIdPath, body: PolicyIn, principal: PrincipalDep, request: Request) -> dict:
     """Set the estate's rules; recorded as a new version that applies from now on. Only the
     blocks the body carries are replaced; the others stay as the previous version had them."""
     require_estate(principal, estate_id)
@@ -111,7 +112,7 @@ class DailyFeedbackIn(BaseModel):
 
 
 @router.post("/estates/{estate_id}/daily-feedback", tags=["estates"], status_code=201)
-async def post_daily_feedback(estate_id: str, body: DailyFeedbackIn, principal: PrincipalDep,
+async def post_daily_feedback(estate_id: EstateIdPath, body: DailyFeedbackIn, principal: PrincipalDep,
                               request: Request) -> dict:
     """A department's report of the day's work orders, due by 17:00 estate time (002 §4.7)."""
     require_estate(principal, estate_id)
@@ -124,7 +125,8 @@ async def post_daily_feedback(estate_id: str, body: DailyFeedbackIn, principal: 
 
 
 @router.post("/estates/{estate_id}/households/{household_id}/erase-personal-data", tags=["estates"])
-async def erase_personal_data(estate_id: str, household_id: str, principal: PrincipalDep, request: Request) -> dict:
+async def erase_personal_data(estate_id: EstateIdPath, household_id: HouseholdIdPath, principal: PrincipalDep,
+                              request: Request) -> dict:
     """Erase a household's names and phones from every case of the estate (PIPL); the case
     history, statistics and bills stay intact."""
     require_estate(principal, estate_id)
