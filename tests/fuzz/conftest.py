@@ -28,6 +28,8 @@ import schemathesis
 from tests.conftest import token_for
 from tests.support import repair_case
 
+from .targets import demo_versions
+
 SECONDS = float(os.environ.get("ESTATEDESK_FUZZ_SECONDS") or 0)
 EXAMPLES = int(os.environ.get("ESTATEDESK_FUZZ_EXAMPLES") or (40 if SECONDS else 4))
 SWEEP_FLOOR_S = 20  # no sweep is faster than this: bounds the number of sweeps to collect
@@ -50,6 +52,7 @@ PRINCIPALS = {
 class Ledger:
     """What the fuzzing sent and which answers carried a status their document does not list."""
 
+    demo_versions: dict
     started: float = field(default_factory=time.monotonic)
     sweeps: int = 0
     requests: Counter = field(default_factory=Counter)
@@ -80,8 +83,10 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def fuzz_ledger(request) -> Ledger:
-    return request.config.stash.setdefault(LEDGER, Ledger())
+def fuzz_ledger(request, stack) -> Ledger:
+    if LEDGER not in request.config.stash:
+        request.config.stash[LEDGER] = Ledger(demo_versions(stack))
+    return request.config.stash[LEDGER]
 
 
 @pytest.fixture(params=range(SWEEPS) if SECONDS else None)

@@ -9,7 +9,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from .targets import aim_at_cases, keep_off_demo_estates
+from .targets import aim_at_cases, demo_versions, keep_off_demo_estates
 
 intake = schemathesis.pytest.from_fixture("intake_openapi")
 analytics = schemathesis.pytest.from_fixture("analytics_openapi")
@@ -49,3 +49,9 @@ def test_every_status_answered_is_documented(fuzz_ledger):
     undocumented = {operation: sorted(statuses) for operation, statuses in sorted(fuzz_ledger.undocumented.items())}
     assert not undocumented, "statuses answered but not in the OpenAPI document:\n" + "\n".join(
         f"  {operation}: {', '.join(map(str, statuses))}" for operation, statuses in undocumented.items())
+
+
+def test_the_demo_estates_keep_their_set_up_and_policy(stack, fuzz_ledger):
+    if not fuzz_ledger.requests:
+        pytest.skip("runs after the fuzz tests of this module")
+    assert demo_versions(stack) == fuzz_ledger.demo_versions
