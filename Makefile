@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test unit integration browser bench clean
+.PHONY: dev test unit integration browser fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
+
+# The fuzz tests of `make test`, time-boxed: sweeps of generated requests over every operation of
+# the intake and analytics APIs, with fresh seeds, until ESTATEDESK_FUZZ_SECONDS (default 600)
+# are spent, then prints how many requests it generated.
+fuzz: $(STAMP)
+	ESTATEDESK_FUZZ_SECONDS=$${ESTATEDESK_FUZZ_SECONDS:-600} $(BIN)/python -m pytest -q tests/fuzz
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.eventstore

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
+from estatedesk.web.params import EstateIdQuery, MonthQuery
 from estatedesk.web.security import PrincipalDep
 
 from . import boards, export, stats
 
 router = APIRouter(prefix="/v1", tags=["statistics and boards"])
-MonthParam = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-10"])
 
 
 def _scope(principal, estate_id: str | None) -> str | None:
@@ -30,15 +30,15 @@ async def _report(request: Request, principal, month: str, estate_id: str | None
 
 
 @router.get("/stats/monthly")
-async def monthly(principal: PrincipalDep, request: Request, month: str = MonthParam,
-                  estate_id: str | None = None) -> dict:
+async def monthly(principal: PrincipalDep, request: Request, month: MonthQuery,
+                  estate_id: EstateIdQuery = None) -> dict:
     """Every monthly figure of 003 §4.10 for one estate, or group-wide without `estate_id`."""
     return await _report(request, principal, month, estate_id)
 
 
 @router.get("/stats/monthly.csv")
-async def monthly_csv(principal: PrincipalDep, request: Request, month: str = MonthParam,
-                      estate_id: str | None = None) -> Response:
+async def monthly_csv(principal: PrincipalDep, request: Request, month: MonthQuery,
+                      estate_id: EstateIdQuery = None) -> Response:
     """The monthly report as CSV (UTF-8 with BOM), headers in Chinese and English."""
     report = await _report(request, principal, month, estate_id)
     return Response(export.to_csv(report), media_type="text/csv; charset=utf-8", headers={
@@ -46,8 +46,8 @@ async def monthly_csv(principal: PrincipalDep, request: Request, month: str = Mo
 
 
 @router.get("/stats/monthly.xlsx")
-async def monthly_xlsx(principal: PrincipalDep, request: Request, month: str = MonthParam,
-                       estate_id: str | None = None) -> Response:
+async def monthly_xlsx(principal: PrincipalDep, request: Request, month: MonthQuery,
+                       estate_id: EstateIdQuery = None) -> Response:
     """The monthly report as an Excel workbook."""
     report = await _report(request, principal, month, estate_id)
     return Response(export.to_xlsx(report),
@@ -57,7 +57,7 @@ async def monthly_xlsx(principal: PrincipalDep, request: Request, month: str = M
 
 
 @router.get("/dashboard")
-async def dashboard(principal: PrincipalDep, request: Request, estate_id: str | None = None) -> dict:
+async def dashboard(principal: PrincipalDep, request: Request, estate_id: EstateIdQuery = None) -> dict:
     """Open cases by state and department, cases within 30 minutes of a deadline, today's breaches."""
     now = request.app.state.clock()
     day_start = now.astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -65,6 +65,6 @@ async def dashboard(principal: PrincipalDep, request: Request, estate_id: str | 
 
 
 @router.get("/handover")
-async def handover(principal: PrincipalDep, request: Request, estate_id: str | None = None) -> dict:
+async def handover(principal: PrincipalDep, request: Request, estate_id: EstateIdQuery = None) -> dict:
     """Every open item for the next shift, oldest first (002 §4.6)."""
     return await boards.handover(request.app.state.pool, _scope(principal, estate_id))

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from estatedesk.inputs import ID_PATTERN
+from estatedesk.web.params import CaseIdPath, EstateIdQuery, IdQuery, Moment, Position, SearchText, in_range
 from estatedesk.web.security import PrincipalDep
 
 from estatedesk.lifecycle import DEPARTMENT_BOUND, allowed_commands
@@ -18,10 +21,9 @@ from .freshness import wait_until_applied
 from .staff import departments_of
 
 router = APIRouter(prefix="/v1", tags=["cases"])
+Cursor = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_=-]{1,200}$", description="`next_cursor` of the last page")]
 
 
-MinPosition = Annotated[int | None, Query(
-    ge=0, description="Wait briefly until the view includes this store position (from a command's answer).")]
 STAFF_ROLES = frozenset({"front_desk", "butler", "supervisor", "department_staff", "department_head",
                          "estate_manager", "general_manager"})
 
@@ -33,8 +35,8 @@ async def _fresh(request: Request, response: Response, min_position: int | None,
 
 
 @router.get("/cases/{case_id}")
-async def get_case(case_id: str, principal: PrincipalDep, request: Request, response: Response,
-                   min_position: MinPosition = None) -> dict:
+async def get_case(case_id: CaseIdPath, principal: PrincipalDep, request: Request, response: Response,
+                   min_position: Position = None) -> dict:
     """The current view of one case: its content, status, what it waits for, the commands the
     caller may give now (`allowed_commands`, by state and role; for department staff only on
     a case routed to their department), departments, the deadline
@@ -56,16 +58,17 @@ async def get_case(case_id: str, principal: PrincipalDep, request: Request, resp
 @router.get("/cases")
 async def list_cases(
     principal: PrincipalDep, request: Request,
-    estate_id: str | None = None, status: str | None = None, type: str | None = None,
-    department: str | None = None, breached: bool | None = None,
-    assignee: Annotated[str | None, Query(description="Cases assigned to this user")] = None,
-    coordinator: Annotated[str | None, Query(description="Cases this grid butler coordinates")] = None,
-    household_id: Annotated[str | None, Query(description="Cases reported by this household")] = None,
-    due_before: Annotated[datetime | None, Query(description="Cases with a deadline still owed before this time")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Text in title or description")] = None,
+    estate_id: EstateIdQuery = None, status: IdQuery = None, type: IdQuery = None,
+    department: IdQuery = None, breached: bool | None = None,
+    assignee: Annotated[IdQuery, Query(description="Cases assigned to this user")] = None,
+    coordinator: Annotated[IdQuery, Query(description="Cases this grid butler coordinates")] = None,
+    household_id: Annotated[IdQuery, Query(description="Cases reported by this household")] = None,
+    due_before: Annotated[Moment | None, Query(description="Cases with a deadline still owed before this time")] = None,
+    q: SearchText = None,
     mine: Annotated[bool, Query(description="Assigned to me, coordinated by me, or routed to my department")] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
-    min_position: MinPosition = None, response: Response = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
+    min_position: Position = None, response: Response = None,
 ) -> dict:
     """Cases newest first, filtered; pass `next_cursor` back as `cursor` for the next page.
     A resident's list holds only their own household's cases."""
@@ -97,7 +100,11 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         return None
     try:
         at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), case_id
-    except (ValueError, UnicodeDecodeError):
-        raise RequestValidationError([{"loc": ("query", "cursor"), "msg": "is not a cursor this API returned",
-                                       "type": "value_error"}])
+        received_at = datetime.fromisoformat(at)
+    except ValueError:  # bad base64, bad UTF-8, no separator or no time
+        received_at, case_id = None, ""
+    if received_at is None or received_at.tzinfo is None or not in_range(received_at) \
+            or not re.match(ID_PATTERN, case_id):
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "input": cursor,
+                                       "msg": "cursor is not one this API returned"}])
+    return received_at, case_id

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Request
 from pydantic import BaseModel
 
+from estatedesk.web.params import CaseIdPath
 from estatedesk.web.security import PrincipalDep
 
 from .command_schemas import COMMAND_BODIES
@@ -20,7 +21,7 @@ RESPONSES = {
 
 
 def _endpoint(command: str, model: type[BaseModel], example: dict):
-    async def handle(case_id: str, principal: PrincipalDep, request: Request,
+    async def handle(case_id: CaseIdPath, principal: PrincipalDep, request: Request,
                      body: Annotated[model, Body(openapi_examples={"example": {"value": example}})],
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
         status, answer = await request.app.state.intake.command(

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 from estatedesk.inputs import Input, IsoDate, Text
 
 from estatedesk.contracts.events import EstateConfigured
+from estatedesk.web.params import EstateIdPath, HouseholdIdPath
 from estatedesk.web.security import PrincipalDep, require_estate
 
 from estatedesk.auth import ROLES
@@ -46,7 +47,7 @@ async def post_case(body: CaseIn, principal: PrincipalDep, request: Request,
 
 
 @router.put("/estates/{estate_id}", tags=["estates"])
-async def put_estate(estate_id: str, body: EstateSetup, principal: PrincipalDep, request: Request) -> dict:
+async def put_estate(estate_id: EstateIdPath, body: EstateSetup, principal: PrincipalDep, request: Request) -> dict:
     """Set up an estate (name, timezone, buildings, grids, staff); recorded as a new version."""
     require_estate(principal, estate_id)
     if principal.role not in ESTATE_ADMINS:
@@ -63,7 +64,7 @@ SETUP_READERS = frozenset(ROLES) - {"resident"}
 
 
 @router.get("/estates/{estate_id}", tags=["estates"], responses={404: {"description": "No such estate"}})
-async def get_estate(estate_id: str, principal: PrincipalDep, request: Request) -> dict:
+async def get_estate(estate_id: EstateIdPath, principal: PrincipalDep, request: Request) -> dict:
     """The estate's current set-up (buildings, units, rooms, grids, staff) and its version."""
     _may_read_setup(principal, estate_id)
     events = await _intake(request).store.read_stream(estate_stream(estate_id))
@@ -76,7 +77,7 @@ async def get_estate(estate_id: str, principal: PrincipalDep, request: Request) 
 
 
 @router.get("/estates/{estate_id}/policy", tags=["estates"], responses={404: {"description": "No such estate"}})
-async def get_policy(estate_id: str, principal: PrincipalDep, request: Request) -> dict:
+async def get_policy(estate_id: EstateIdPath, principal: PrincipalDep, request: Request) -> dict:
     """The policy in force (version 0: the defaults), who set it and when, and every earlier version."""
     _may_read_setup(principal, estate_id)
     events = await _intake(request).store.read_stream(estate_stream(estate_id))
@@ -93,7 +94,7 @@ def _may_read_setup(principal, estate_id: str) -> None:
 
 @router.put("/estates/{estate_id}/policy", tags=["estates"],
             responses={422: {"description": "Field-level problems with the rules"}})
-async def put_policy(estate_id: str, body: PolicyIn, principal: PrincipalDep, request: Request) -> dict:
+async def put_policy(estate_id: EstateIdPath, body: PolicyIn, principal: PrincipalDep, request: Request) -> dict:
     """Set the estate's rules; recorded as a new version that applies from now on. Only the
     blocks the body carries are replaced; the others stay as the previous version had them."""
     require_estate(principal, estate_id)
@@ -115,7 +116,7 @@ class DailyFeedbackIn(Input):
 
 
 @router.post("/estates/{estate_id}/daily-feedback", tags=["estates"], status_code=201)
-async def post_daily_feedback(estate_id: str, body: DailyFeedbackIn, principal: PrincipalDep,
+async def post_daily_feedback(estate_id: EstateIdPath, body: DailyFeedbackIn, principal: PrincipalDep,
                               request: Request) -> dict:
     """A department's report of the day's work orders, due by 17:00 estate time (002 §4.7)."""
     require_estate(principal, estate_id)
@@ -128,7 +129,8 @@ async def post_daily_feedback(estate_id: str, body: DailyFeedbackIn, principal: 
 
 
 @router.post("/estates/{estate_id}/households/{household_id}/erase-personal-data", tags=["estates"])
-async def erase_personal_data(estate_id: str, household_id: str, principal: PrincipalDep, request: Request) -> dict:
+async def erase_personal_data(estate_id: EstateIdPath, household_id: HouseholdIdPath, principal: PrincipalDep,
+                              request: Request) -> dict:
     """Erase a household's names and phones from every case of the estate (PIPL); the case
     history, statistics and bills stay intact."""
     require_estate(principal, estate_id)
