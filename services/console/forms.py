@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 from fastapi import Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class CsrfForm(BaseModel):
+    """A form that carries nothing but its CSRF token (sign out, mark all read)."""
+
+    model_config = ConfigDict(extra="forbid")
+    csrf: str = ""
 
 
 async def form_dict(request: Request) -> dict[str, str]:

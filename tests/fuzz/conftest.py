@@ -93,7 +93,7 @@ def fuzz_ledger(request, stack) -> Ledger:
 def sweep(request, fuzz_ledger) -> int:
     """In a time-boxed run, a sweep that would start after the time is up is skipped."""
     if SECONDS and time.monotonic() - fuzz_ledger.started > SECONDS:
-        pytest.skip("fuzz time budget spent")
+        pytest.skip("make fuzz: this sweep would start after ESTATEDESK_FUZZ_SECONDS are spent")
     index = getattr(request, "param", 0)
     fuzz_ledger.sweeps = max(fuzz_ledger.sweeps, index + 1)
     return index

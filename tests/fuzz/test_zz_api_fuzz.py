@@ -45,7 +45,7 @@ def test_intake_answers_every_request(case, principal, fuzz_ledger, target_cases
 
 def test_every_status_answered_is_documented(fuzz_ledger):
     if not fuzz_ledger.requests:
-        pytest.skip("runs after the fuzz tests of this module")
+        pytest.skip("nothing to check: no fuzz request ran in this session; run it with the fuzz tests of this module")
     undocumented = {operation: sorted(statuses) for operation, statuses in sorted(fuzz_ledger.undocumented.items())}
     assert not undocumented, "statuses answered but not in the OpenAPI document:\n" + "\n".join(
         f"  {operation}: {', '.join(map(str, statuses))}" for operation, statuses in undocumented.items())
@@ -53,5 +53,5 @@ def test_every_status_answered_is_documented(fuzz_ledger):
 
 def test_the_demo_estates_keep_their_set_up_and_policy(stack, fuzz_ledger):
     if not fuzz_ledger.requests:
-        pytest.skip("runs after the fuzz tests of this module")
+        pytest.skip("nothing to check: no fuzz request ran in this session; run it with the fuzz tests of this module")
     assert demo_versions(stack) == fuzz_ledger.demo_versions

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from estatedesk.auth import ROLES, bad_estate_ids, issue_token, now_utc
 
-from ..forms import field_errors, form_dict
+from ..forms import CsrfForm, field_errors, form_dict
 from ..i18n import LANGUAGES
 from ..web import LANG_COOKIE, SESSION_COOKIE, UserDep, check_csrf, render
 from . import accounts
@@ -87,11 +87,6 @@ async def login(request: Request):
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
                         max_age=int(request.app.state.settings.console_session_hours * 3600))
     return response
-
-
-class CsrfForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    csrf: str = ""
 
 
 @router.post("/logout")

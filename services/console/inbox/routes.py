@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict
 
-from ..forms import form_dict
+from ..forms import CsrfForm, form_dict
 from ..web import UserDep, check_csrf, render
 from . import store
 
@@ -23,14 +22,9 @@ async def unread(request: Request, user: UserDep) -> dict:
     return {"unread": await store.unread(request.app.state.pool, user.user)}
 
 
-class ReadForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    csrf: str = ""
-
-
 @router.post("/inbox/read")
 async def mark_all_read(request: Request, user: UserDep):
-    form = ReadForm.model_validate(await form_dict(request))
+    form = CsrfForm.model_validate(await form_dict(request))
     check_csrf(request, user, form.csrf)
     await store.mark_read(request.app.state.pool, user.user)
     return RedirectResponse("/inbox", status_code=303)
