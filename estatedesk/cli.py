@@ -169,39 +169,33 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
-    from estatedesk.demo import seed_demo
-    from estatedesk.eventstore import EventStore, create_pool
+    from estatedesk.demo import seed_for_dev
+    from estatedesk.eventstore import create_pool
     from estatedesk.infra.stack import SERVICES, Stack, StackError
+    from estatedesk.infra.supervisor import Supervisor
 
     stack = Stack(settings, Path(settings.estatedesk_data_dir).resolve())
     def interrupt(*_):
         raise KeyboardInterrupt
 
+    # Installed, not inherited: a shell that started us in the background may have left SIGINT ignored.
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     try:
         print("starting infrastructure ...", flush=True)
         stack.start_infrastructure()
         stack.prepare()
-        demo_accounts = []
+
+        async def seed():
+            pool = await create_pool(settings.database_url)
+            try:
+                return await seed_for_dev(pool, system_clock, demo=settings.estatedesk_demo)
+            finally:
+                await pool.close()
+
+        seeded, demo_accounts = asyncio.run(seed())
         if settings.estatedesk_demo:
-            async def seed_accounts():
-                from services.console.auth.demo import seed_demo_accounts
-
-                pool = await create_pool(settings.database_url)
-                try:
-                    return await seed_demo_accounts(pool)
-                finally:
-                    await pool.close()
-
-            async def seed():
-                pool = await create_pool(settings.database_url)
-                try:
-                    return await seed_demo(EventStore(pool), system_clock)
-                finally:
-                    await pool.close()
-            seeded = asyncio.run(seed())
             print(f"demo group: estates E001, E002 ({'seeded now' if seeded else 'already there'})")
-            demo_accounts = asyncio.run(seed_accounts())
         print("starting services ...", flush=True)
         stack.start_services()
         print()
@@ -223,12 +217,10 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
         print("Get a token:   .venv/bin/estatedesk token --role front_desk --estate E001")
         print("Stop:          Ctrl-C")
         sys.stdout.flush()
+        supervisor = Supervisor(stack.supervised_parts(), lambda line: print(line, flush=True), now=time.monotonic())
         while True:
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    print(f"{name} stopped unexpectedly (exit {process.returncode}); see {stack.log_dir}/{name}.log")
-                    return 1
-            time.sleep(1)
+            supervisor.check(time.monotonic())
+            time.sleep(0.5)
     except KeyboardInterrupt:
         return 0
     except (StackError, OSError, TimeoutError, subprocess.SubprocessError) as exc:

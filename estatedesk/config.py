@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     estatedesk_session_timeout_s: float = Field(
         6.0, description="Consumer-group session timeout; a group join takes about half of it."
     )
+    estatedesk_topic_check_s: float = Field(
+        5.0, description="How often each service checks that the contract topics exist and recreates missing ones."
+    )
     estatedesk_relay_batch: int = Field(500, description="Outbox rows the relay publishes per batch.")
     estatedesk_sweep_grace_s: float = Field(
         5.0, description="How old a stored event must be before a consumer's store sweep takes it up."

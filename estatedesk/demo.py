@@ -48,3 +48,14 @@ async def seed_demo(store, clock) -> list[str]:
             await configure_estate(store, estate_id, config, actor="demo-seed", clock=clock)
             seeded.append(estate_id)
     return seeded
+
+
+async def seed_for_dev(pool, clock, *, demo: bool) -> tuple[list[str], list[dict]]:
+    """What `estatedesk dev` seeds: with ESTATEDESK_DEMO the demo estates (no cases) and the
+    demo console accounts; without it nothing at all. Returns (estates configured now, accounts)."""
+    if not demo:
+        return [], []
+    from estatedesk.eventstore import EventStore
+    from services.console.auth.demo import seed_demo_accounts
+
+    return await seed_demo(EventStore(pool), clock), await seed_demo_accounts(pool)

@@ -54,6 +54,21 @@ def _committed(servers: str, group: str) -> dict[tuple[str, int], int]:
         admin.close()
 
 
+def _partitions(servers: str, topics: tuple[str, ...]) -> dict[str, int] | None:
+    admin = _admin(servers)
+    try:
+        if not set(topics) <= set(admin.list_topics()):
+            return None
+        return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(list(topics))}
+    finally:
+        admin.close()
+
+
+async def topic_partitions(servers: str, topics: tuple[str, ...]) -> dict[str, int] | None:
+    """Topic → partition count once every one of `topics` exists; None while any is missing."""
+    return await asyncio.to_thread(_partitions, servers, topics)
+
+
 async def end_offsets(servers: str, topics: tuple[str, ...]) -> dict[tuple[str, int], int]:
     """(topic, partition) → the offset the next message will get."""
     return await asyncio.to_thread(_end_offsets, servers, topics)

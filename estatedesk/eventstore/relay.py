@@ -96,14 +96,24 @@ class OutboxRelay:
             await self._publisher.publish([(r["topic"], r["key"], bytes(r["message"])) for r in rows])
         except Exception as exc:  # broker away or timing out: keep the rows, try again
             self.stats.failures += 1
-            log.warning("publishing %d outbox rows failed (%s); will retry", len(rows), exc)
+            # Only a leading run of acknowledged rows may go: a later row of a case must not
+            # leave before an earlier one that is still to be retried.
+            acknowledged = getattr(exc, "acknowledged", 0)
+            log.warning("publishing outbox rows failed (%s); %d of %d acknowledged, retrying the rest",
+                        type(exc).__name__, acknowledged, len(rows))
+            await self._delete(conn, rows[:acknowledged])
             await asyncio.sleep(0.5)
             return 0
+        await self._delete(conn, rows)
+        return len(rows)
+
+    async def _delete(self, conn: asyncpg.Connection, rows: list) -> None:
+        if not rows:
+            return
         await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         self.stats.published += len(rows)
         self.stats.backlog -= len(rows)
         self._on_published(len(rows))
-        return len(rows)
 
 
 async def _first(*aws: Awaitable, timeout: float) -> None:

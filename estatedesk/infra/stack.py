@@ -23,6 +23,7 @@ from estatedesk.eventstore.migrate import migrate
 from estatedesk.messaging.kafka import create_topics
 
 from .embedded import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
+from .supervisor import Part
 
 SERVICES = ("console", "intake", "dispatch", "sla", "analytics")
 
@@ -91,15 +92,32 @@ class Stack:
         return create_topics(self.settings.kafka_bootstrap_servers, self.settings.estatedesk_topic_partitions,
                              self.settings.estatedesk_topic_replication)
 
-    def restart_broker(self) -> None:
+    def restart_broker(self, *, create_topics: bool = True) -> None:
         """Stop the embedded broker and start it again on the same port. On memory storage it
-        comes back empty — no topics, messages, consumer groups or committed offsets — so the
-        topics are created again, as `estatedesk topics` would after such a restart."""
+        comes back empty — no topics, messages, consumer groups or committed offsets. The
+        topics are created again at once unless asked not to (the services' topic guards
+        would recreate them within ESTATEDESK_TOPIC_CHECK_S)."""
         if self.broker is None:
             raise StackError("only the embedded broker can be restarted")
         self.broker.stop()
         self.broker = EmbeddedBroker(self.broker.port, self.broker.log_path).start()
-        self.create_topics()
+        if create_topics:
+            self.create_topics()
+
+    def supervised_parts(self) -> list[Part]:
+        """Everything this stack started, infrastructure first, as parts a supervisor restarts."""
+        parts = []
+        if self.postgres is not None:
+            parts.append(Part("PostgreSQL", self.postgres.alive, self.postgres.start, infrastructure=True,
+                              log_hint=f" (see {self.postgres.data_dir / 'server.log'})"))
+        if self.broker is not None:
+            parts.append(Part("broker", lambda: self.broker.alive(), self.restart_broker, infrastructure=True,
+                              log_hint=" (memory storage: it comes back empty and its topics are created again)"))
+        for name in self.processes:
+            parts.append(Part(name, lambda name=name: self.processes[name].poll() is None,
+                              lambda name=name: self.start_service(name),
+                              log_hint=f" (see {self.log_dir / (name + '.log')})"))
+        return parts
 
     def service_env(self, name: str | None = None) -> dict[str, str]:
         env = dict(os.environ)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from datetime import datetime, timezone
 
 CONTEXT = ("event_id", "case_id")
@@ -37,6 +38,9 @@ class JsonLines(logging.Formatter):
             value = getattr(record, name, None)
             if value is not None:
                 line[name] = str(value)
+        repeated = getattr(record, "repeated", None)
+        if repeated:
+            line["repeated"] = repeated  # like records held back since the last one shown
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -45,3 +49,32 @@ class JsonLines(logging.Formatter):
             line["stack"] = self.formatStack(record.stack_info)
         text = json.dumps(line, ensure_ascii=False, default=str)
         return _SURROGATE.sub(_escape_surrogate, text)
+
+
+class RepeatLimit(logging.Filter):
+    """Lets a warning through once per `interval_s` per logger and message template, and says
+    how many like it were held back, so an outage (a broker away, a database restarting) reads
+    as a few lines with counts instead of thousands. Errors and below-warning records pass.
+
+    `now` is passed in (monotonic seconds) so the rule is testable without waiting."""
+
+    def __init__(self, interval_s: float = 10.0, now=None) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._now = now or time.monotonic
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        key = (record.name, str(record.msg))
+        now = self._now()
+        seen = self._last.get(key)
+        if seen is not None and now - seen[0] < self.interval_s:
+            self._last[key] = (seen[0], seen[1] + 1)
+            return False
+        held_back = seen[1] if seen else 0
+        self._last[key] = (now, 0)
+        if held_back:
+            record.repeated = held_back
+        return True

@@ -1,5 +1,6 @@
 """What runs beside a service's HTTP API: its faust consumer, the store sweep that backs it
-up, its outbox relay, and any service-specific loop — started and stopped together."""
+up, its outbox relay, the guard that keeps the contract topics in place, and any
+service-specific loop — started and stopped together."""
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ from estatedesk.config import Settings
 from estatedesk.eventstore.lag import consumer_lag
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.eventstore.sweeper import Sweeper
-from estatedesk.messaging.kafka import KafkaPublisher
+from estatedesk.messaging.kafka import KafkaPublisher, TopicGuard
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -30,10 +31,12 @@ async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.A
     """A consuming service passes its faust app, consumer name and catch-up (and the counter
     of cases its store sweep recovers); a service that only publishes (intake) passes its
     relay alone."""
-    publisher = KafkaPublisher(settings.kafka_bootstrap_servers) if relay else None
+    topics = (settings.estatedesk_topic_partitions, settings.estatedesk_topic_replication)
+    publisher = KafkaPublisher(settings.kafka_bootstrap_servers, topics=topics) if relay else None
     outbox = relay(publisher) if relay else None
     stop = asyncio.Event()
-    runs = [*loops, *([outbox.run] if outbox else [])]
+    guard = TopicGuard(settings.kafka_bootstrap_servers, *topics, interval_s=settings.estatedesk_topic_check_s)
+    runs = [*loops, guard.run, *([outbox.run] if outbox else [])]
     if consumer is not None and catch_up is not None:
         runs.append(Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
                             interval_s=settings.estatedesk_sweep_interval_s, on_recovered=on_recovered).run)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from estatedesk.config import Settings
 
-from .logs import JsonLines
+from .logs import JsonLines, RepeatLimit
 
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
@@ -19,6 +19,7 @@ def configure_logging(settings: Settings, service: str, stream: TextIO | None = 
     """Every record of the process, uvicorn's and warnings' included, as one JSON line."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLines(service))
+    handler.addFilter(RepeatLimit())
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)

@@ -8,7 +8,9 @@ import asyncio
 from collections import defaultdict
 
 from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, topic_of
-from tests.broker import CONSUMERS, TopicContents, committed_offsets, end_offsets, read_topics, sweep_recovered
+from tests.broker import (
+    CONSUMERS, TopicContents, committed_offsets, end_offsets, read_topics, sweep_recovered, topic_partitions,
+)
 from tests.conftest import token_for
 from tests.support import eventually, repair_case
 
@@ -161,10 +163,16 @@ async def test_each_cases_messages_sit_on_every_topic_in_the_order_of_the_store(
     assert await sweep_recovered(broker_stack) == NOTHING_RECOVERED
 
 
-async def test_after_the_broker_restarts_empty_new_cases_flow_through_it_again(
+async def test_after_the_broker_restarts_empty_the_services_recreate_the_topics_and_cases_flow_again(
         broker_stack, broker_intake, broker_analytics):
-    await asyncio.to_thread(broker_stack.restart_broker)
-    ends = await end_offsets(broker_stack.settings.kafka_bootstrap_servers, TOPICS)
+    servers = broker_stack.settings.kafka_bootstrap_servers
+    await asyncio.to_thread(broker_stack.restart_broker, create_topics=False)  # nobody runs `estatedesk topics`
+    partitions = await eventually(lambda: topic_partitions(servers, TOPICS), timeout=15, interval=0.2,
+                                  what="the services' topic guards recreated every contract topic")
+    # Created by a guard with the configured count, or by a client's metadata request first
+    # (Tansu auto-creates with its own default, at least as many): never fewer.
+    assert all(n >= broker_stack.settings.estatedesk_topic_partitions for n in partitions.values()), partitions
+    ends = await end_offsets(servers, TOPICS)
     assert set(ends.values()) == {0}  # memory storage: every message is gone
 
     case_ids = await _post(broker_intake, [repair_case(title=f"After restart {i}") for i in range(3)])

@@ -755,3 +755,12 @@ def test_dockerfile_check_notices():
     assert dockerfile_problems(text.replace("pip install .", "pip install '.[embedded]'")) != []
     assert dockerfile_problems(text.replace("USER 10001:10001", "")) != []
     assert dockerfile_problems(text.replace("COPY services ./services\n", "")) != []
+
+
+def test_topic_repairs_create_the_missing_and_grow_the_short_but_never_shrink():
+    from estatedesk.messaging.kafka import repairs_needed
+
+    missing, short = repairs_needed({"case-events": 1, "dispatch-events": 3, "sla-events": 4}, partitions=3)
+    assert missing == ["billing-events"]
+    assert short == {"case-events": (1, 3)}
+    assert repairs_needed({t: 3 for t in TOPICS}, partitions=3) == ([], {})

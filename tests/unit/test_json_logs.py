@@ -91,3 +91,34 @@ def test_uvicorn_and_warnings_go_through_the_same_lines(restored_logging):
     assert [(line["logger"], line["service"]) for line in lines] == [
         ("uvicorn.error", "analytics"), ("estatedesk.eventstore.relay", "analytics"), ("py.warnings", "analytics")]
     assert lines[1]["msg"] == "outbox relay lost the database (EOF\n)"
+
+
+def test_a_repeated_warning_is_shown_once_per_interval_with_the_count_held_back():
+    import logging
+
+    from estatedesk.web.logs import RepeatLimit
+
+    now = [0.0]
+    limit = RepeatLimit(interval_s=10, now=lambda: now[0])
+
+    def record(msg: str, level: int = logging.WARNING, *args) -> logging.LogRecord:
+        return logging.LogRecord("aiokafka", level, __file__, 1, msg, args, None)
+
+    shown = []
+    for second in range(0, 25):
+        now[0] = float(second)
+        for _ in range(100):  # an outage: a hundred alike a second
+            r = record("Unable connect to node with id %s", logging.WARNING, 1)
+            if limit.filter(r):
+                shown.append((second, getattr(r, "repeated", 0)))
+    assert shown == [(0, 0), (10, 999), (20, 999)]
+    assert limit.filter(record("another warning"))  # its own template: not held back
+    assert all(limit.filter(record("failed", logging.ERROR)) for _ in range(3))  # errors always pass
+    line = FORMATTER.format(_with(record("x"), repeated=5))
+    assert '"repeated": 5' in line
+
+
+def _with(record, **attrs):
+    for name, value in attrs.items():
+        setattr(record, name, value)
+    return record
