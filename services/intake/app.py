@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from estatedesk.config import Settings
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS
+from estatedesk.contracts.topology import produced_by
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.kafka import KafkaPublisher
@@ -37,7 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         intake = app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=clock)
 
         def relay(publisher: KafkaPublisher) -> OutboxRelay:
-            outbox = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
+            outbox = OutboxRelay(settings.database_url, publisher, produced_by("intake"),
                                  batch_size=settings.estatedesk_relay_batch, on_published=published.inc)
             watch_relay(backlog, outbox)
             return outbox
