@@ -12,7 +12,7 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from .envelope import Envelope
-from .events import CURRENT_VERSION, EVENT_TYPES, TOPICS, topic_of
+from .events import CURRENT_VERSION, EVENT_TYPES, TOPICS, Payload, topic_of
 from .topology import CONSUMERS, EXTERNAL_CONSUMERS, PRODUCER
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -52,21 +52,21 @@ def message_id(event_type: str, schema_version: int) -> str:
     return f"{event_type}.v{schema_version}"
 
 
-def message(event_type: str) -> dict[str, Any]:
-    """The current version of `event_type` as an AsyncAPI message object."""
-    schema_version = CURRENT_VERSION[event_type]
+def message(model: type[Payload], schema_version: int, topic: str) -> dict[str, Any]:
+    """`model` at `schema_version`, as it travels on `topic`, as an AsyncAPI message object."""
+    event_type = model.event_type()
     key = message_id(event_type, schema_version)
-    event = EVENT_TYPES[event_type].model_json_schema(
-        ref_template=f"#/components/messages/{key}/payload/$defs/{{model}}")
+    event = model.model_json_schema(ref_template=f"#/components/messages/{key}/payload/$defs/{{model}}")
     definitions = event.pop("$defs", {})
     envelope = Envelope.model_json_schema()
     properties = envelope["properties"]
     properties["event_type"] = {**properties["event_type"], "const": event_type}
     properties["schema_version"] = {**properties["schema_version"], "const": schema_version}
-    properties["producer"] = {**properties["producer"], "const": PRODUCER[topic_of(event_type)]}
+    properties["producer"] = {**properties["producer"], "const": PRODUCER[topic]}
     properties["payload"] = event
-    # Producers always write the version; a reader must not take a missing one for this one.
-    envelope["required"] = [*envelope["required"], "schema_version"]
+    # The wire always carries every envelope field (nulls included): a reader may rely on
+    # each, and must not take a missing schema_version for this one.
+    envelope["required"] = list(properties)
     envelope["title"] = key
     if definitions:
         envelope["$defs"] = definitions
@@ -87,7 +87,9 @@ def current_messages() -> MessageSet:
     messages: MessageSet = {topic: {} for topic in TOPICS}
     for event_type in sorted(EVENT_TYPES):
         if topic := topic_of(event_type):
-            messages[topic][message_id(event_type, CURRENT_VERSION[event_type])] = message(event_type)
+            schema_version = CURRENT_VERSION[event_type]
+            messages[topic][message_id(event_type, schema_version)] = message(
+                EVENT_TYPES[event_type], schema_version, topic)
     return messages
 
 
