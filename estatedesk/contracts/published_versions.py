@@ -39,10 +39,14 @@ def shape(schema: Any) -> Any:
             for key, value in schema.items() if key not in ANNOTATIONS}
 
 
+def _version(message: dict[str, Any]) -> str:
+    return f"{message['name']} schema version {message['payload']['properties']['schema_version']['const']}"
+
+
 def changed_versions(recorded: dict[str, Any], generated: dict[str, Any]) -> list[str]:
     """One sentence per recorded (event type, schema version) the code now describes differently."""
     before = recorded["components"]["messages"]
-    return [f"{message['name']} schema version {key.rsplit('.v', 1)[1]} differs from the published one: "
+    return [f"{_version(message)} differs from the published one: "
             f"bump schema_version of {message['name']} (and add an upcaster) instead of changing it"
             for key, message in sorted(generated["components"]["messages"].items())
             if key in before and shape(before[key]["payload"]) != shape(message["payload"])]
@@ -72,7 +76,7 @@ def record_problems(recorded: dict[str, Any], generated: dict[str, Any]) -> list
     if problems := changed_versions(recorded, generated):
         return problems
     before = recorded["components"]["messages"]
-    missing = [f"{message['name']} schema version {key.rsplit('.v', 1)[1]} is not recorded"
+    missing = [f"{_version(message)} is not recorded"
                for key, message in sorted(generated["components"]["messages"].items()) if key not in before]
     if missing or updated(recorded, generated) != recorded:
         return [*missing, f"{RECORD.name} is out of date: run `estatedesk asyncapi --write`"]
