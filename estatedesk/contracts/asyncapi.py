@@ -26,8 +26,7 @@ billing system (billing-events is the only topic it needs) and the operations da
 
 Each message is one JSON envelope (UTF-8), keyed by `case_id`, so one case's events stay in
 one partition and in order. Delivery is at least once: drop a repeated `event_id`.
-Amounts are integer fen. Events of an estate's own stream (its set-up, policy and daily
-feedback) stay in the event store and are not published, except `DailyFeedbackMissed`.
+Amounts are integer fen. {store_only} stay in the event store and are not published.
 
 Versions: a message is named `<event_type>.v<schema_version>`. A change a reader would
 notice is a new `schema_version` of that event, never an edit of a published one; earlier
@@ -124,7 +123,9 @@ def document(messages: MessageSet) -> dict[str, Any]:
         components.update(messages.get(topic, {}))
     return {
         "asyncapi": ASYNCAPI_VERSION,
-        "info": {"title": "EstateDesk events", "version": package_version("estatedesk"), "description": DESCRIPTION},
+        "info": {"title": "EstateDesk events", "version": package_version("estatedesk"),
+                 "description": DESCRIPTION.format(store_only=", ".join(
+                     f"`{name}`" for name in sorted(EVENT_TYPES) if not topic_of(name)))},
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
