@@ -1,4 +1,5 @@
-"""`estatedesk`: run the stack, issue tokens, manage staff accounts, migrate, create topics, export the event catalogue."""
+"""`estatedesk`: run the stack, issue tokens, manage staff accounts, migrate, create topics, export the event
+catalogue and its AsyncAPI document."""
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,24 @@ def cmd_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.contracts.catalogue import catalogue
 
     print(json.dumps(catalogue(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_asyncapi(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.contracts import published_versions as record
+    from estatedesk.contracts.asyncapi import generate
+
+    path = Path(args.write) if args.write else record.RECORD
+    try:
+        asyncapi = record.updated(record.load(path), generate())
+    except record.ChangedWithoutNewVersion as exc:
+        print("\n".join(f"estatedesk asyncapi: {problem}" for problem in exc.problems), file=sys.stderr)
+        return 2
+    if args.write is None:
+        print(record.dumps(asyncapi), end="")
+        return 0
+    path.write_text(record.dumps(asyncapi))
+    print(f"wrote {path}: {len(asyncapi['components']['messages'])} message versions")
     return 0
 
 
@@ -262,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
     sub.add_parser("topics", help="create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)")
     sub.add_parser("catalogue", help="print the event catalogue as JSON Schema")
+    asyncapi = sub.add_parser("asyncapi", help="print the AsyncAPI document of every topic and message version")
+    asyncapi.add_argument("--write", nargs="?", const="", metavar="PATH", help="update the record of published versions (default: the one intake "
+                                               "serves); refuses to change a published version")
     simulate = sub.add_parser("simulate", help="write a realistic month of cases for many estates (history)")
     simulate.add_argument("--estates", type=int, default=20)
     simulate.add_argument("--cases", type=int, default=50_000)
@@ -277,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
-               "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate, "user": cmd_user}[args.command]
+               "catalogue": cmd_catalogue, "asyncapi": cmd_asyncapi, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate, "user": cmd_user}[args.command]
     return handler(args, settings)
 
 

@@ -26,17 +26,18 @@ def utc(value: datetime) -> datetime:
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    event_id: uuid.UUID
-    event_type: str
-    schema_version: int = 1
-    case_id: str
+    event_id: uuid.UUID = Field(description="Unique per event; a redelivered message repeats it, so drop duplicates by it")
+    event_type: str = Field(description="Past-tense name of what happened; never renamed")
+    schema_version: int = Field(1, description="Version of the payload's schema for this event type")
+    case_id: str = Field(description="The case (or `estate-<id>` for an estate's own events); the message key")
     estate_id: str
-    stream_version: int | None = None
-    occurred_at: datetime
-    recorded_at: datetime
-    producer: str
-    correlation_id: str
-    causation_id: str | None = None
+    stream_version: int | None = Field(
+        None, description="case-events: position in the case's stream, from 1; other topics: null")
+    occurred_at: datetime = Field(description="When it happened in the business, RFC 3339 UTC")
+    recorded_at: datetime = Field(description="When the producer stored it, RFC 3339 UTC")
+    producer: str = Field(description="The service that wrote it")
+    correlation_id: str = Field(description="Shared by every event that one request set off")
+    causation_id: str | None = Field(None, description="event_id of the event this one reacts to")
     payload: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("occurred_at", "recorded_at")

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
+from estatedesk.contracts.topology import consumed_by
 from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
@@ -37,7 +37,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                         ["projection"], registry=registry)
     recovered = sweep_metric(registry, projection.CONSUMER)
     stream_app = create_faust_app(settings, "analytics")
-    topics = stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS,
+    topics = stream_app.topic(*consumed_by("analytics"),
                               value_serializer="raw", key_serializer="raw")
 
     app = FastAPI(title="EstateDesk analytics", version="1",

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from estatedesk.auth import issue_token
 from estatedesk.config import Settings
-from estatedesk.contracts import DISPATCH_EVENTS, SLA_EVENTS
+from estatedesk.contracts.topology import consumed_by
 from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
@@ -66,7 +66,7 @@ def create_app(settings: Settings, clock=None) -> FastAPI:
     async def on_message(envelope) -> None:
         notified.inc(await notifier.handle(envelope))
 
-    @stream_app.agent(stream_app.topic(SLA_EVENTS, DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
+    @stream_app.agent(stream_app.topic(*consumed_by("console"), value_serializer="raw", key_serializer="raw"))
     async def notifications(stream):
         async for raw in stream:
             await apply_message(raw, on_message, consumer=CONSUMER, pool=app.state.pool)

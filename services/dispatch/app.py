@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
-from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS
+from estatedesk.contracts.topology import consumed_by, produced_by
 from estatedesk.eventstore import EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.consume import apply_message
@@ -39,7 +39,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def catch_up(case_id: str) -> None:
         decisions.inc(await on_case(state["pool"], state["store"], case_id, clock()))
 
-    @stream_app.agent(stream_app.topic(CASE_EVENTS, value_serializer="raw", key_serializer="raw"))
+    @stream_app.agent(stream_app.topic(*consumed_by("dispatch"), value_serializer="raw", key_serializer="raw"))
     async def route(stream):
         async for raw in stream:
             await apply_message(raw, lambda envelope: catch_up(envelope.case_id), consumer=CONSUMER,
@@ -51,7 +51,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         state["store"] = EventStore(pool)
 
         def relay(publisher: KafkaPublisher) -> OutboxRelay:
-            outbox = OutboxRelay(settings.database_url, publisher, (DISPATCH_EVENTS,), on_published=published.inc)
+            outbox = OutboxRelay(settings.database_url, publisher, produced_by("dispatch"), on_published=published.inc)
             watch_relay(backlog, outbox)
             return outbox
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 
 from estatedesk.config import Settings
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS
+from estatedesk.contracts.published_versions import RECORD as PUBLISHED_VERSIONS
+from estatedesk.contracts.topology import produced_by
 from estatedesk.eventstore import ConcurrencyConflict, EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.kafka import KafkaPublisher
@@ -37,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         intake = app.state.intake = Intake(pool=pool, store=EventStore(pool), clock=clock)
 
         def relay(publisher: KafkaPublisher) -> OutboxRelay:
-            outbox = OutboxRelay(settings.database_url, publisher, (CASE_EVENTS, BILLING_EVENTS),
+            outbox = OutboxRelay(settings.database_url, publisher, produced_by("intake"),
                                  batch_size=settings.estatedesk_relay_batch, on_published=published.inc)
             watch_relay(backlog, outbox)
             return outbox
@@ -64,6 +65,13 @@ def create_app(settings: Settings) -> FastAPI:
         return True, {"leader": app.state.relay.stats.leader, "published": app.state.relay.stats.published}
 
     app.include_router(ops_router(registry, {"database": database_ready, "relay": relay_ready}))
+    asyncapi = PUBLISHED_VERSIONS.read_bytes()
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> Response:
+        """Every topic and published message version, like /openapi.json open to anyone."""
+        return Response(asyncapi, media_type="application/json")
+
     app.include_router(router)
     app.include_router(command_router)
     _error_handlers(app)

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
-from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
+from estatedesk.contracts.topology import consumed_by, produced_by
 from estatedesk.eventstore import create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.consume import apply_message
@@ -39,7 +39,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def catch_up(case_id: str) -> None:
         await on_case(state["pool"], case_id, clock())
 
-    @stream_app.agent(stream_app.topic(CASE_EVENTS, DISPATCH_EVENTS, value_serializer="raw", key_serializer="raw"))
+    @stream_app.agent(stream_app.topic(*consumed_by("sla"), value_serializer="raw", key_serializer="raw"))
     async def track(stream):
         async for raw in stream:
             await apply_message(raw, lambda envelope: catch_up(envelope.case_id), consumer=CONSUMER,
@@ -50,7 +50,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         pool = state["pool"] = await create_pool(settings.database_url)
 
         def relay(publisher: KafkaPublisher) -> OutboxRelay:
-            outbox = OutboxRelay(settings.database_url, publisher, (SLA_EVENTS,), on_published=published.inc)
+            outbox = OutboxRelay(settings.database_url, publisher, produced_by("sla"), on_published=published.inc)
             watch_relay(backlog, outbox)
             return outbox
 

@@ -1,4 +1,5 @@
-"""Every service answers /healthz, /readyz, /metrics and its OpenAPI document, without a token."""
+"""Every service answers /healthz, /readyz, /metrics and its OpenAPI document, without a token; intake
+also serves the AsyncAPI document of the topics."""
 from __future__ import annotations
 
 import httpx
@@ -6,6 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
+from estatedesk.contracts.published_versions import load as load_published_versions
 from tests.support import eventually
 
 # what each service checks before it calls itself ready, and the topics its consumer group reads
@@ -47,3 +49,9 @@ async def test_every_service_answers_health_readiness_and_metrics(stack, service
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     families = {family.name for family in text_string_to_metric_families(metrics.text)}  # parses as Prometheus text
     assert {"estatedesk_request_seconds", *METRICS[service]} <= families
+
+
+async def test_intake_serves_the_committed_asyncapi_document_without_a_token(stack):
+    async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=10) as client:
+        answer = await client.get("/asyncapi.json")
+    assert answer.status_code == 200 and answer.json() == load_published_versions()

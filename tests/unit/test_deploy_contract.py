@@ -39,6 +39,7 @@ import services
 from estatedesk.cli import main as cli_main
 from estatedesk.config import DEV_SECRET, Settings
 from estatedesk.contracts import TOPICS
+from estatedesk.contracts.topology import CONSUMERS, PRODUCER
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -395,6 +396,11 @@ def topics_problems(topics: dict, config_env: Mapping[str, str]) -> list[str]:
     settings = settings_from(config_env)
     for t in topics.get("topics", []):
         where = f"topics.yaml {t['name']}"
+        if t.get("producer") != PRODUCER.get(t["name"]):
+            problems.append(f"{where}: producer {t.get('producer')}, the services' table says {PRODUCER.get(t['name'])}")
+        if sorted(t.get("consumers") or []) != sorted(CONSUMERS.get(t["name"], ())):
+            problems.append(f"{where}: consumers {t.get('consumers')}, the services subscribe "
+                            f"{list(CONSUMERS.get(t['name'], ()))}")
         if t.get("partitions") != settings.estatedesk_topic_partitions:
             problems.append(f"{where}: {t.get('partitions')} partitions, the ConfigMap creates "
                             f"{settings.estatedesk_topic_partitions}")
@@ -738,6 +744,9 @@ def test_topics_check_notices():
     assert topics_problems(topics, configmap_env(load_k8s())) != []
     topics = copy.deepcopy(load_topics())
     topics["topics"][0]["partitions"] = 6
+    assert topics_problems(topics, configmap_env(load_k8s())) != []
+    topics = copy.deepcopy(load_topics())
+    topics["topics"][2]["consumers"].remove("console")
     assert topics_problems(topics, configmap_env(load_k8s())) != []
 
 

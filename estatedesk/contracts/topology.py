@@ -1,0 +1,30 @@
+"""Who writes and who reads each topic: the one table the services subscribe and publish
+from, that `deploy/topics.yaml` states and the AsyncAPI document describes."""
+from __future__ import annotations
+
+from .events import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, TOPICS
+
+PRODUCER: dict[str, str] = {
+    CASE_EVENTS: "intake",
+    DISPATCH_EVENTS: "dispatch",
+    SLA_EVENTS: "sla",
+    BILLING_EVENTS: "intake",
+}
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    CASE_EVENTS: ("dispatch", "sla", "analytics"),
+    DISPATCH_EVENTS: ("sla", "analytics", "console"),
+    SLA_EVENTS: ("analytics", "console"),
+    BILLING_EVENTS: ("analytics", "billing"),
+}
+EXTERNAL_CONSUMERS: dict[str, str] = {"billing": "the group's billing system"}
+"""Readers outside this code base: they have only the contract to go by."""
+
+
+def produced_by(service: str) -> tuple[str, ...]:
+    """The topics whose outbox `service` relays, in contract order."""
+    return tuple(topic for topic in TOPICS if PRODUCER[topic] == service)
+
+
+def consumed_by(service: str) -> tuple[str, ...]:
+    """The topics `service`'s consumer group subscribes to, in contract order."""
+    return tuple(topic for topic in TOPICS if service in CONSUMERS[topic])
