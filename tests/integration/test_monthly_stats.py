@@ -1,5 +1,6 @@
-"""The monthly statistics at volume: a generated month for 20 estates (50,000 cases, about half
-a million events) and 4,000 cases of the month before.
+"""The monthly statistics at volume: a generated month for 20 estates (12,000 cases, about
+130,000 events) and 1,200 cases of the month before. (`estatedesk simulate` writes 50,000 by
+default; `bench/projection.py` and `bench/queues.py` measure larger volumes.)
 
 What it proves: at that volume the projection folds every stored event into the case views
 and `GET /v1/stats/monthly` answers with exactly the figures a recount of those stored events
@@ -34,8 +35,8 @@ MONTH, PREVIOUS = "2026-10", "2026-09"
 
 @pytest_asyncio.fixture(scope="module")
 async def generated_month(pool):
-    events = await generate(pool, estates=20, cases=50_000, month=MONTH, seed=11, progress=False)
-    events += await generate(pool, estates=20, cases=4_000, month=PREVIOUS, seed=12, progress=False)
+    events = await generate(pool, estates=20, cases=12_000, month=MONTH, seed=11, progress=False)
+    events += await generate(pool, estates=20, cases=1_200, month=PREVIOUS, seed=12, progress=False)
     await rebuild_projection(pool, projection.CONSUMER, projection.rebuild_cases, projection.forget, progress=False)
     await eventually(lambda: _caught_up(pool), timeout=120, what="projection of the generated months")
     return events
@@ -44,7 +45,7 @@ async def generated_month(pool):
 @pytest.mark.parametrize("estate", [None, "S007"], ids=["group-wide", "one estate"])
 async def test_at_volume_every_served_figure_is_a_recount_of_the_stored_events(stack, analytics, pool,
                                                                                generated_month, estate):
-    assert generated_month > 400_000  # the volume this is about
+    assert generated_month > 100_000  # the volume this is about
     group = token_for(stack, "group_admin", (), "group-analyst")
     params = {"month": MONTH, **({"estate_id": estate} if estate else {})}
     response = await analytics.get("/v1/stats/monthly", params=params, headers=group)
@@ -70,7 +71,7 @@ async def test_the_month_exports_the_figures_it_serves_with_bilingual_headers(st
     assert [c.value for c in sheet[1]] == ["指标 / Figure", "项目 / Item", "数值 / Value"]
     rows = [tuple(c.value for c in row) for row in sheet.iter_rows(min_row=2)]
     assert ("案件总数 / Total cases", "-", group_wide["total"]) in rows
-    assert group_wide["total"] >= 50_000
+    assert group_wide["total"] >= 12_000
 
 
 async def test_statistics_are_scoped_to_the_readers_estates(stack, analytics):
@@ -80,17 +81,3 @@ async def test_statistics_are_scoped_to_the_readers_estates(stack, analytics):
     assert (await analytics.get("/v1/stats/monthly", params={"month": "2026-13"}, headers=desk)).status_code == 422
     own = await analytics.get("/v1/stats/monthly", params={"month": MONTH}, headers=desk)
     assert own.status_code == 200 and own.json()["estate_id"] == "E001"
-
-
-async def test_the_dashboard_and_the_handover_list_show_open_work(stack, intake, analytics):
-    from tests.support import repair_case
-
-    created = (await intake.post("/v1/cases", json=repair_case(title="Handover me"))).json()
-    await eventually(lambda: _listed(analytics, created["case_id"]), what="case on the handover list")
-    board = (await analytics.get("/v1/dashboard", params={"estate_id": "E001"})).json()
-    assert board["open"] >= 1 and sum(board["open_by_status"].values()) == board["open"]
-
-
-async def _listed(analytics, case_id):
-    items = (await analytics.get("/v1/handover", params={"estate_id": "E001"})).json()["items"]
-    return any(i["case_id"] == case_id for i in items)
