@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,11 @@ from pathlib import Path
 
 from estatedesk.auth import ROLES, issue_token, now_utc
 from estatedesk.config import Settings
+from estatedesk.infra.state_file import remove_state, settings_with_state, write_state
+
+
+def not_configured(command: str, variable: str) -> str:
+    return f"estatedesk {command}: start `make dev` or set {variable}"
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
@@ -29,7 +35,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.eventstore.migrate import migrate
 
     if not settings.database_url:
-        print("estatedesk migrate: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("migrate", "DATABASE_URL"), file=sys.stderr)
         return 2
     applied = asyncio.run(migrate(settings.database_url))
     print("applied: " + (", ".join(applied) or "nothing (schema is current)"))
@@ -40,7 +46,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.messaging.kafka import create_topics
 
     if not settings.kafka_bootstrap_servers:
-        print("estatedesk topics: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        print(not_configured("topics", "KAFKA_BOOTSTRAP_SERVERS"), file=sys.stderr)
         return 2
     created = create_topics(settings.kafka_bootstrap_servers, settings.estatedesk_topic_partitions,
                             settings.estatedesk_topic_replication)
@@ -60,7 +66,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.replay import rebuild_projection, republish
 
     if not settings.database_url:
-        print("estatedesk replay: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("replay", "DATABASE_URL"), file=sys.stderr)
         return 2
 
     async def run() -> str:
@@ -85,7 +91,7 @@ def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.messaging.dead_letters import requeue, summary
 
     if not settings.database_url:
-        print("estatedesk dead-letters: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("dead-letters", "DATABASE_URL"), file=sys.stderr)
         return 2
 
     async def run() -> list[str]:
@@ -106,7 +112,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.traffic import generate
 
     if not settings.database_url:
-        print("estatedesk simulate: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("simulate", "DATABASE_URL"), file=sys.stderr)
         return 2
 
     async def run() -> int:
@@ -133,7 +139,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from services.console.auth import accounts
 
     if not settings.database_url:
-        print("estatedesk user: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("user", "DATABASE_URL"), file=sys.stderr)
         return 2
     password = None
     if args.action in ("add", "passwd"):
@@ -204,6 +210,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             demo_accounts = asyncio.run(seed_accounts())
         print("starting services ...", flush=True)
         stack.start_services()
+        write_state(settings, os.getpid())
         print()
         print("EstateDesk is running:")
         print(f"  database   {settings.database_url}")
@@ -239,6 +246,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nstopping ...", flush=True)
+        remove_state(settings, os.getpid())
         stack.stop()
         print("stopped.")
 
@@ -284,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--from-position", type=int, default=0, help="with --to-kafka: events after this position")
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command != "dev":  # `dev` writes the state file; every other command may read it
+        settings, note = settings_with_state(settings, os.environ)
+        if note:
+            print(note, file=sys.stderr)
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
                "catalogue": cmd_catalogue, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate, "user": cmd_user}[args.command]
     return handler(args, settings)
