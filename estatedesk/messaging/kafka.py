@@ -67,3 +67,36 @@ def create_topics(bootstrap_servers: str, partitions: int, replication: int) -> 
         return missing
     finally:
         admin.close()
+
+
+def _admin(bootstrap_servers: str, timeout_ms: int):
+    from kafka.admin import KafkaAdminClient
+
+    class Admin(KafkaAdminClient):
+        # Tansu answers a group's authorized operations with bits kafka-python's ACL enum does
+        # not know, and kafka-python fails parsing them even when none were asked for. They
+        # are not needed here, so they are dropped before parsing.
+        def _process_acl_operations(self, obj):
+            obj.pop("authorized_operations", None)
+            return obj
+
+    return Admin(bootstrap_servers=bootstrap_servers, client_id="estatedesk-admin",
+                 request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
+
+
+def topic_partitions(bootstrap_servers: str, timeout_ms: int = 5000) -> dict[str, int]:
+    """Every topic on the broker and how many partitions it has."""
+    admin = _admin(bootstrap_servers, timeout_ms)
+    try:
+        return {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}
+    finally:
+        admin.close()
+
+
+def group_members(bootstrap_servers: str, groups: list[str], timeout_ms: int = 5000) -> dict[str, int]:
+    """Consumer group → how many members it has now (0 for a group nobody joined)."""
+    admin = _admin(bootstrap_servers, timeout_ms)
+    try:
+        return {group: len(described["members"]) for group, described in admin.describe_groups(groups).items()}
+    finally:
+        admin.close()
