@@ -26,7 +26,7 @@ class Verdict:
     advice: str = ""
 
     def line(self) -> str:
-        return f"{self.level:<4}  {self.check:<28} {self.finding}" + (f" — {self.advice}" if self.advice else "")
+        return f"{self.level:<4}  {self.check:<32} {self.finding}" + (f" — {self.advice}" if self.advice else "")
 
 
 def exit_code(verdicts: Iterable[Verdict]) -> int:
