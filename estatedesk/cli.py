@@ -1,10 +1,11 @@
 """`estatedesk`: run the stack, issue tokens, manage staff accounts, migrate, create topics, export the event
-catalogue and its AsyncAPI document."""
+catalogue, its AsyncAPI document and the monthly report, check the running system, trace a case."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,12 @@ from pathlib import Path
 
 from estatedesk.auth import ROLES, issue_token, now_utc
 from estatedesk.config import Settings
+from estatedesk.infra.state_file import remove_state, settings_with_state, write_state
+from estatedesk.operate import arguments
+
+
+def not_configured(command: str, variable: str) -> str:
+    return f"estatedesk {command}: start `make dev` or set {variable}"
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,7 +37,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.eventstore.migrate import migrate
 
     if not settings.database_url:
-        print("estatedesk migrate: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("migrate", "DATABASE_URL"), file=sys.stderr)
         return 2
     applied = asyncio.run(migrate(settings.database_url))
     print("applied: " + (", ".join(applied) or "nothing (schema is current)"))
@@ -41,7 +48,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.messaging.kafka import create_topics
 
     if not settings.kafka_bootstrap_servers:
-        print("estatedesk topics: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        print(not_configured("topics", "KAFKA_BOOTSTRAP_SERVERS"), file=sys.stderr)
         return 2
     created = create_topics(settings.kafka_bootstrap_servers, settings.estatedesk_topic_partitions,
                             settings.estatedesk_topic_replication)
@@ -79,7 +86,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.replay import rebuild_projection, republish
 
     if not settings.database_url:
-        print("estatedesk replay: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("replay", "DATABASE_URL"), file=sys.stderr)
         return 2
 
     async def run() -> str:
@@ -104,7 +111,7 @@ def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.messaging.dead_letters import requeue, summary
 
     if not settings.database_url:
-        print("estatedesk dead-letters: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("dead-letters", "DATABASE_URL"), file=sys.stderr)
         return 2
 
     async def run() -> list[str]:
@@ -125,7 +132,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.traffic import generate
 
     if not settings.database_url:
-        print("estatedesk simulate: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("simulate", "DATABASE_URL"), file=sys.stderr)
         return 2
 
     async def run() -> int:
@@ -152,7 +159,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from services.console.auth import accounts
 
     if not settings.database_url:
-        print("estatedesk user: set DATABASE_URL", file=sys.stderr)
+        print(not_configured("user", "DATABASE_URL"), file=sys.stderr)
         return 2
     password = None
     if args.action in ("add", "passwd"):
@@ -186,6 +193,56 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.operate.export import ExportFailed, default_path, download
+
+    out = args.out or default_path(args.month, args.estate, args.format)
+    try:
+        written = download(settings, month=args.month, estate=args.estate, fmt=args.format, out=out)
+    except (ExportFailed, OSError) as exc:
+        print(f"estatedesk export: {exc}", file=sys.stderr)
+        return 1
+    print(written)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.operate import health
+    from estatedesk.operate.doctor import examine
+
+    for variable in ("database_url", "kafka_bootstrap_servers"):
+        if not getattr(settings, variable):
+            print(not_configured("doctor", variable.upper()), file=sys.stderr)
+            return 1
+    verdicts = asyncio.run(examine(settings))
+    print("\n".join(v.line() for v in verdicts))
+    return health.exit_code(verdicts)
+
+
+def cmd_trace(args: argparse.Namespace, settings: Settings) -> int:
+    from estatedesk.eventstore import create_pool
+    from estatedesk.operate.trace import from_store, log_lines, render
+
+    if not settings.database_url:
+        print(not_configured("trace", "DATABASE_URL"), file=sys.stderr)
+        return 2
+
+    async def run():
+        pool = await create_pool(settings.database_url)
+        try:
+            return await from_store(pool, args.case_id)
+        finally:
+            await pool.close()
+
+    trace = asyncio.run(run())
+    if not trace.events:
+        print(f"estatedesk trace: no events of case {args.case_id} in the store", file=sys.stderr)
+        return 1
+    trace.log_lines = list(log_lines((Path(settings.estatedesk_data_dir) / "logs").glob("*.log"), args.case_id))
+    print("\n".join(render(trace)))
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from estatedesk.clock import system_clock
     from estatedesk.demo import seed_for_dev
@@ -217,6 +274,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             print(f"demo group: estates E001, E002 ({'seeded now' if seeded else 'already there'})")
         print("starting services ...", flush=True)
         stack.start_services()
+        write_state(settings, os.getpid())
         print()
         print("EstateDesk is running:")
         print(f"  database   {settings.database_url}")
@@ -250,6 +308,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nstopping ...", flush=True)
+        remove_state(settings, os.getpid())
         stack.stop()
         print("stopped.")
 
@@ -296,10 +355,24 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--projections", action="store_true", help="rebuild every projection from the store")
     target.add_argument("--to-kafka", action="store_true", help="publish stored events again")
     replay.add_argument("--from-position", type=int, default=0, help="with --to-kafka: events after this position")
+    export = sub.add_parser("export", help="download the monthly report from analytics, with a progress bar")
+    export.add_argument("--month", required=True, type=arguments.month, help="YYYY-MM")
+    export.add_argument("--estate", type=arguments.identifier("an estate"), help="one estate (default: group-wide)")
+    export.add_argument("--format", required=True, choices=arguments.REPORT_FORMATS)
+    export.add_argument("--out", type=Path, help="file to write (default: the download's name, here)")
+    sub.add_parser("doctor", help="check database, broker, topics, consumers, lag, outbox and dead letters")
+    trace = sub.add_parser("trace", help="a case's path through the store, the topics and the consumers")
+    trace.add_argument("case_id", metavar="CASE_ID", type=arguments.identifier("a case"))
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command != "dev":  # `dev` writes the state file; every other command may read it
+        settings, note = settings_with_state(settings, os.environ)
+        if note:
+            print(note, file=sys.stderr)
     handler = {"dev": cmd_dev, "token": cmd_token, "migrate": cmd_migrate, "topics": cmd_topics,
-               "catalogue": cmd_catalogue, "asyncapi": cmd_asyncapi, "replay": cmd_replay, "dead-letters": cmd_dead_letters, "simulate": cmd_simulate, "user": cmd_user}[args.command]
+               "catalogue": cmd_catalogue, "asyncapi": cmd_asyncapi, "replay": cmd_replay,
+               "dead-letters": cmd_dead_letters, "simulate": cmd_simulate, "user": cmd_user,
+               "export": cmd_export, "doctor": cmd_doctor, "trace": cmd_trace}[args.command]
     return handler(args, settings)
 
 

@@ -112,11 +112,11 @@ def repairs_needed(existing: dict[str, int], partitions: int) -> tuple[list[str]
 
 def ensure_topics(bootstrap_servers: str, partitions: int, replication: int, admin=None) -> TopicRepair:
     """Create the contract topics that are missing and grow those with too few partitions."""
-    from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
+    from kafka.admin import NewPartitions, NewTopic
     from kafka.errors import IncompatibleBrokerVersion, TopicAlreadyExistsError
 
     own = admin is None
-    admin = admin or KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="estatedesk-admin")
+    admin = admin or _admin(bootstrap_servers, 5000)
     try:
         names = set(admin.list_topics())
         described = admin.describe_topics([t for t in TOPICS if t in names]) if names & set(TOPICS) else []
@@ -153,11 +153,8 @@ class TopicGuard:
         self.repairs = 0
 
     def _check(self) -> TopicRepair:
-        from kafka.admin import KafkaAdminClient
-
         if self._admin is None:
-            self._admin = KafkaAdminClient(bootstrap_servers=self._servers, client_id="estatedesk-topic-guard",
-                                           request_timeout_ms=5000)
+            self._admin = _admin(self._servers, 5000)
         try:
             return ensure_topics(self._servers, self._partitions, self._replication, admin=self._admin)
         except Exception:
@@ -187,3 +184,36 @@ class TopicGuard:
 def create_topics(bootstrap_servers: str, partitions: int, replication: int) -> list[str]:
     """Create the contract topics that do not exist yet; returns the ones created."""
     return ensure_topics(bootstrap_servers, partitions, replication).created
+
+
+def _admin(bootstrap_servers: str, timeout_ms: int):
+    from kafka.admin import KafkaAdminClient
+
+    class Admin(KafkaAdminClient):
+        # Tansu answers a group's authorized operations with bits kafka-python's ACL enum does
+        # not know, and kafka-python fails parsing them even when none were asked for. They
+        # are not needed here, so they are dropped before parsing.
+        def _process_acl_operations(self, obj):
+            obj.pop("authorized_operations", None)
+            return obj
+
+    return Admin(bootstrap_servers=bootstrap_servers, client_id="estatedesk-admin",
+                 request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
+
+
+def topic_partitions(bootstrap_servers: str, timeout_ms: int = 5000) -> dict[str, int]:
+    """Every topic on the broker and how many partitions it has."""
+    admin = _admin(bootstrap_servers, timeout_ms)
+    try:
+        return {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}
+    finally:
+        admin.close()
+
+
+def group_members(bootstrap_servers: str, groups: list[str], timeout_ms: int = 5000) -> dict[str, int]:
+    """Consumer group → how many members it has now (0 for a group nobody joined)."""
+    admin = _admin(bootstrap_servers, timeout_ms)
+    try:
+        return {group: len(described["members"]) for group, described in admin.describe_groups(groups).items()}
+    finally:
+        admin.close()

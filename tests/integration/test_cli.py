@@ -3,6 +3,8 @@ the test stack's PostgreSQL and broker."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import re
@@ -14,26 +16,39 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from openpyxl import load_workbook
 
 from estatedesk.auth import read_token
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, EVENT_TYPES, TOPICS
+from estatedesk.eventstore.lag import consumer_lag
 from estatedesk.infra.embedded import EmbeddedBroker, free_port
+from estatedesk.infra.state_file import write_state
+from services.analytics.export import HEADERS
+from tests.broker import CONSUMERS
 from tests.conftest import token_for
-from tests.support import eventually, repair_case
+from tests.support import eventually, repair_case, stack_now
+
+CONSUMER_NAMES = [consumer for consumer, _ in CONSUMERS.values()]
 
 ESTATEDESK = str(Path(sys.executable).parent / "estatedesk")
 MIGRATIONS = sorted(p.name for p in (Path(__file__).parents[2] / "estatedesk" / "migrations").glob("*.sql"))
 
 
-def _run(stack, *args: str, **env: str) -> subprocess.CompletedProcess:
+def _run(stack, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DATABASE_URL": stack.settings.database_url,
                    "KAFKA_BOOTSTRAP_SERVERS": stack.settings.kafka_bootstrap_servers,
                    "ESTATEDESK_SECRET": stack.settings.estatedesk_secret, **env}
-    return subprocess.run([ESTATEDESK, *args], env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run([ESTATEDESK, *args], env=environment, cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
 
 
-async def estatedesk(stack, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return await asyncio.to_thread(_run, stack, *args, **env)
+async def estatedesk(stack, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(_run, stack, *args, cwd=cwd, **env)
+
+
+async def on_the_stack(stack, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """The command with every setting of the test stack (its ports, group prefix, data dir)."""
+    return await estatedesk(stack, *args, cwd=cwd, **{**stack.service_env(), **env})
 
 
 async def test_token_prints_a_bearer_token_the_apis_take(stack, intake):
@@ -134,9 +149,9 @@ async def _published_after(stack, start: dict[TopicPartition, int], case_id: str
         await consumer.stop()
 
 
-async def test_replay_to_kafka_publishes_stored_events_again_and_consumers_change_nothing(stack, intake, pool):
-    case_id = (await intake.post("/v1/cases", json=repair_case(title="Published twice"))).json()["case_id"]
-
+async def _applied_by_every_consumer(pool, case_id: str) -> tuple[int, dict[str, int]]:
+    """Once the case is dispatched and every consumer applied all of it: (its last position,
+    consumer → position)."""
     async def settled():
         async with pool.acquire() as conn:
             head = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id)
@@ -145,7 +160,12 @@ async def test_replay_to_kafka_publishes_stored_events_again_and_consumers_chang
         done = {r["consumer"]: r["position"] for r in positions}
         return dispatched and done.get("analytics.case_views") == done.get("sla") == done.get("dispatch") == head \
             and (head, done)
-    head, positions = await eventually(settled, what="the case applied by every consumer")
+    return await eventually(settled, what="the case applied by every consumer")
+
+
+async def test_replay_to_kafka_publishes_stored_events_again_and_consumers_change_nothing(stack, intake, pool):
+    case_id = (await intake.post("/v1/cases", json=repair_case(title="Published twice"))).json()["case_id"]
+    head, positions = await _applied_by_every_consumer(pool, case_id)
     async with pool.acquire() as conn:
         first = await conn.fetchval("SELECT min(position) FROM events WHERE case_id = $1", case_id)
         stored = {r["event_type"]: str(r["event_id"]) for r in await conn.fetch(
@@ -201,3 +221,99 @@ async def test_catalogue_prints_the_envelope_and_every_payload_as_json_schema(st
     assert catalogue["envelope"]["type"] == "object" and "event_id" in catalogue["envelope"]["properties"]
     assert set(catalogue["events"]) == set(EVENT_TYPES)
     assert all(entry["payload"]["type"] == "object" for entry in catalogue["events"].values())
+
+
+async def test_export_writes_the_months_report_as_csv_and_as_xlsx(stack, tmp_path):
+    month = stack_now().strftime("%Y-%m")
+    as_csv = await on_the_stack(stack, "export", "--month", month, "--estate", "E001", "--format", "csv",
+                                "--out", str(tmp_path / "e001.csv"))
+    assert as_csv.returncode == 0, as_csv.stderr
+    assert as_csv.stdout.strip() == str(tmp_path / "e001.csv")
+    table = list(csv.reader(io.StringIO((tmp_path / "e001.csv").read_text(encoding="utf-8-sig"))))
+    assert table[0] == HEADERS and table[1][0] == "案件总数 / Total cases"
+
+    as_xlsx = await on_the_stack(stack, "export", "--month", month, "--format", "xlsx", cwd=tmp_path)
+    assert as_xlsx.returncode == 0, as_xlsx.stderr
+    written = tmp_path / f"estatedesk-group-{month}.xlsx"
+    assert as_xlsx.stdout.strip() == written.name
+    assert [c.value for c in load_workbook(written).active[1]] == HEADERS
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["e001.csv", written.name])  # no .partial left
+
+
+async def test_export_checks_its_arguments_first_and_says_in_one_line_what_analytics_refused(stack, tmp_path):
+    for bad in (["--month", "2026-13"], ["--month", "2026-10", "--estate", "E 001"]):
+        refused = await on_the_stack(stack, "export", *bad, "--format", "csv", cwd=tmp_path)
+        assert refused.returncode == 2 and "export: error: argument" in refused.stderr
+    unsigned = await on_the_stack(stack, "export", "--month", "2026-10", "--format", "csv", cwd=tmp_path,
+                                  ESTATEDESK_SECRET="a-secret-of-32-bytes-or-more-but-not-the-stacks")
+    assert unsigned.returncode == 1
+    assert unsigned.stderr.strip().startswith("estatedesk export: analytics answered 401")
+    assert len(unsigned.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+async def _caught_up(pool) -> bool:
+    """Every consumer has applied the store and the outbox is empty."""
+    lags = [await consumer_lag(pool, consumer, stack_now()) for consumer in CONSUMER_NAMES]
+    return all(events == 0 for events, _ in lags) and await _outbox_empty(pool)
+
+
+async def test_doctor_finds_the_test_stack_healthy_and_fails_on_an_unreachable_broker(stack, pool):
+    await eventually(lambda: _caught_up(pool), timeout=60, what="every consumer caught up")
+    async with pool.acquire() as conn:
+        dead_letters = await conn.fetchval("SELECT count(*) FROM dead_letters")
+    healthy = await on_the_stack(stack, "doctor")
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    prefix = stack.settings.estatedesk_group_prefix
+    checks = ["database", "schema", "broker", *(f"topic {t}" for t in TOPICS),
+              *(f"group {prefix}-{service}" for service in CONSUMERS), *(f"lag {c}" for c in CONSUMER_NAMES),
+              "outbox", "dead letters"]
+    expected = [("WARN" if check == "dead letters" and dead_letters else "OK", check) for check in checks]
+    found = [(level, check) for level, check in expected
+             if re.search(rf"^{level}\s+{re.escape(check)}\s", healthy.stdout, re.M)]
+    assert (found, len(healthy.stdout.splitlines())) == (expected, len(checks)), healthy.stdout
+
+    unreachable = await on_the_stack(stack, "doctor", KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}")
+    assert unreachable.returncode == 1
+    assert re.search(r"^FAIL\s+broker\s+unreachable .* — start `make dev`", unreachable.stdout, re.M)
+
+
+async def test_trace_shows_a_cases_events_and_the_consumers_that_applied_them(stack, intake, pool):
+    case_id = (await intake.post("/v1/cases", json=repair_case(title="Traced"))).json()["case_id"]
+    head, positions = await _applied_by_every_consumer(pool, case_id)
+    traced = await on_the_stack(stack, "trace", case_id)
+    assert traced.returncode == 0, traced.stderr
+    assert re.search(rf"\d+\s+{re.escape(case_id)}\s+1\s+CaseReceived\s+case-events", traced.stdout)
+    assert re.search(rf"{re.escape(case_id)}/dispatch\s+1\s+CaseDispatched\s+dispatch-events", traced.stdout)
+    for consumer in positions:
+        assert re.search(rf"^  {re.escape(consumer)}\s+up to position {head} \((\d+) of \1 events\)",
+                         traced.stdout, re.M), traced.stdout
+
+    unknown = await on_the_stack(stack, "trace", "C-NO-SUCH-CASE")
+    assert unknown.returncode == 1 and "no events of case C-NO-SUCH-CASE" in unknown.stderr
+    assert (await on_the_stack(stack, "trace", "C 1")).returncode == 2
+
+
+def _in_a_plain_shell(checkout: Path, *args: str) -> subprocess.CompletedProcess:
+    """The command in `checkout` with nothing of the stack in its environment."""
+    return subprocess.run([ESTATEDESK, *args], env={"PATH": os.environ["PATH"]}, cwd=checkout,
+                          capture_output=True, text=True, timeout=120)
+
+
+async def test_a_plain_shell_finds_the_running_stack_through_its_state_file(stack, tmp_path):
+    recorded = stack.settings.model_copy(update={"estatedesk_data_dir": str(tmp_path / ".estatedesk")})
+    write_state(recorded, os.getpid())  # this test process stands in for the live `estatedesk dev`
+    topics = await asyncio.to_thread(_in_a_plain_shell, tmp_path, "topics")
+    assert (topics.returncode, topics.stdout.strip()) == (0, "created: nothing (topics exist)"), topics.stderr
+    listed = await asyncio.to_thread(_in_a_plain_shell, tmp_path, "dead-letters")
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    write_state(recorded, gone.pid)
+    stale = await asyncio.to_thread(_in_a_plain_shell, tmp_path, "dead-letters")
+    assert stale.returncode == 2
+    assert stale.stderr.splitlines() == [
+        f"note: ignoring .estatedesk/state.json: the `estatedesk dev` that wrote it"
+        f" (pid {gone.pid}) is no longer running",
+        "estatedesk dead-letters: start `make dev` or set DATABASE_URL"]
