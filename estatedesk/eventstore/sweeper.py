@@ -16,6 +16,7 @@ from typing import Awaitable, Callable
 import asyncpg
 
 from estatedesk.clock import Clock
+from estatedesk.web.logs import about
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class Sweeper:
                 missed.append(row["case_id"])
         for case_id in missed:
             try:
-                await self._catch_up(case_id)
+                with about(case_id=case_id):
+                    await self._catch_up(case_id)
             except Exception:  # one broken case must not hold back every case after it
                 log.exception("%s: cannot catch up case %s; its next message will try again",
                               self._consumer, case_id, extra={"case_id": case_id})

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from estatedesk.contracts import EVENT_TYPES, Envelope, decode
 from estatedesk.eventstore import ConcurrencyConflict
 from estatedesk.eventstore.outage import DATABASE_AWAY
+from estatedesk.web.logs import about
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,12 @@ async def apply_message(raw: bytes, handler: Callable[[Envelope], Awaitable[None
     except (ValidationError, ValueError, KeyError) as exc:
         await _dead_letter(pool, consumer, raw, None, f"undecodable: {exc}")
         return False
-    context = {"event_id": envelope.event_id, "case_id": envelope.case_id}
+    context = {"event_id": envelope.event_id, "case_id": envelope.case_id,
+               "correlation_id": envelope.correlation_id}
     while True:
         try:
-            await handler(envelope)
+            with about(**context):
+                await handler(envelope)
             return True
         except TRANSIENT as exc:
             log.warning("%s: database unavailable (%s); retrying %s", consumer, exc, envelope.event_id,

@@ -7,14 +7,30 @@ is (with `ensure_ascii=False`), which no UTF-8 stream can write, so it is writte
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 
-CONTEXT = ("event_id", "case_id")
-"""Attributes a record may carry (`log.warning(..., extra={"case_id": ...})`) that become fields."""
+CONTEXT = ("event_id", "case_id", "correlation_id")
+"""Attributes a record may carry (`log.warning(..., extra={"case_id": ...})`) that become fields.
+Inside `about(...)` every record carries them, whoever logs it (a library's warning included),
+so one case can be followed through every service's log (`estatedesk trace`)."""
+_ABOUT: contextvars.ContextVar[dict] = contextvars.ContextVar("estatedesk_log_about", default={})
+
+
+@contextmanager
+def about(**fields) -> Iterator[None]:
+    """Records logged inside the block are about these (case_id, event_id, correlation_id)."""
+    token = _ABOUT.set({**_ABOUT.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _ABOUT.reset(token)
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -34,8 +50,11 @@ class JsonLines(logging.Formatter):
             message = f"{record.msg!s} {record.args!r}"
         line = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
                 "service": self.service, "level": record.levelname, "logger": record.name, "msg": message}
+        around = _ABOUT.get()
         for name in CONTEXT:
             value = getattr(record, name, None)
+            if value is None:
+                value = around.get(name)
             if value is not None:
                 line[name] = str(value)
         repeated = getattr(record, "repeated", None)

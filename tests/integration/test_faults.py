@@ -49,6 +49,10 @@ def test_no_acknowledged_case_is_lost_or_recorded_twice_and_nothing_is_dead_lett
     assert faults_report.dead_letters == 0
 
 
+def test_while_the_database_is_away_intake_answers_503_with_retry_after_never_another_5xx(faults_report):
+    assert faults_report.server_errors == []
+
+
 def test_an_outage_leaves_a_few_log_lines_not_a_flood(faults_report):
     assert set(faults_report.log_lines) >= {"intake", "dispatch", "sla", "analytics", "console"}
     assert max(faults_report.log_lines.values()) <= LOG_LINES_AT_MOST, faults_report.log_lines

@@ -122,3 +122,17 @@ def _with(record, **attrs):
     for name, value in attrs.items():
         setattr(record, name, value)
     return record
+
+
+def test_every_record_logged_while_a_message_is_applied_names_its_case_and_correlation():
+    import json
+    import logging
+
+    from estatedesk.web.logs import about
+
+    record = logging.LogRecord("aiokafka", logging.WARNING, __file__, 1, "a library speaks", (), None)
+    with about(case_id="C-1", correlation_id="C-1", event_id="e-9"):
+        inside = json.loads(FORMATTER.format(record))
+    outside = json.loads(FORMATTER.format(record))
+    assert (inside["case_id"], inside["correlation_id"], inside["event_id"]) == ("C-1", "C-1", "e-9")
+    assert "case_id" not in outside
