@@ -49,6 +49,8 @@ SERVICES = frozenset(
     if m.ispkg and importlib.util.find_spec(f"services.{m.name}.__main__") is not None
 )
 SETUP_COMMANDS = frozenset({"migrate", "topics"})
+# Production leaves restarting a dead part to its orchestrator (`make dev` supervises its own).
+RESTARTS = frozenset({"always", "unless-stopped", "on-failure"})
 
 
 # --- reading the files -------------------------------------------------------------------
@@ -214,6 +216,8 @@ def compose_problems(compose: dict) -> list[str]:
             problems += setup_command_problems(where, command)
             continue
         running.add(service)
+        if svc.get("restart") not in RESTARTS:
+            problems.append(f"{where}: restart {svc.get('restart')!r}: production relies on compose to restart it")
         found = service_problems(where, service, settings)
         problems += found
         if found:
@@ -231,6 +235,8 @@ def compose_problems(compose: dict) -> list[str]:
     problems += [f"compose: no service runs services.{s}" for s in sorted(SERVICES - running)]
     setup_runs = {cli_subcommand(as_command(s.get("command"))) for s in ours.values()}
     problems += [f"compose: nothing runs `estatedesk {s}`" for s in sorted(SETUP_COMMANDS - setup_runs)]
+    problems += [f"compose {name}: restart {services_[name].get('restart')!r}: nothing restarts it"
+                 for name in ("kafka", "postgres") if name in services_ and services_[name].get("restart") not in RESTARTS]
     problems += kafka_problems(services_, [compose_env(s) for s in ours.values()])
     problems += postgres_problems(services_, [compose_env(s) for s in ours.values()])
     return problems
@@ -347,6 +353,8 @@ def k8s_problems(docs: list[dict]) -> list[str]:
                 problems += found
                 if not found:
                     problems += deployment_port_problems(where, service, settings, container, pod, k8s_services)
+                if pod["spec"].get("restartPolicy", "Always") != "Always":
+                    problems.append(f"{where}: restartPolicy {pod['spec']['restartPolicy']}: a dead service stays dead")
     problems += [f"k8s: no Deployment runs services.{s}" for s in sorted(SERVICES - deployed)]
     jobs = {cli_subcommand(as_command(c.get("command", []) + c.get("args", [])))
             for j in _named(docs, "Job").values() for c in j["spec"]["template"]["spec"]["containers"]}
@@ -699,6 +707,8 @@ COMPOSE_MISTAKES: dict[str, Callable[[dict], None]] = {
     "listens on loopback": lambda c: _compose_service(c, "sla").update(
         environment={**_compose_service(c, "sla")["environment"], "ESTATEDESK_HOST": "127.0.0.1"}),
     "service missing": lambda c: c["services"].pop("analytics"),
+    "service not restarted": lambda c: _compose_service(c, "dispatch").update(restart="no"),
+    "broker not restarted": lambda c: _compose_service(c, "kafka").pop("restart"),
 }
 
 
@@ -728,6 +738,9 @@ K8S_MISTAKES: dict[str, Callable[[list[dict]], None]] = {
         command=["estatedesk", "topic"]),
     "missing configmap": lambda d: _container(d, "Deployment", "dispatch")["envFrom"][0]["configMapRef"].update(
         name="estatedesk-cfg"),
+    "no liveness probe": lambda d: _container(d, "Deployment", "sla").pop("livenessProbe"),
+    "never restarted": lambda d: _k8s(d, "Deployment", "analytics")["spec"]["template"]["spec"].update(
+        restartPolicy="Never"),
 }
 
 
