@@ -19,7 +19,7 @@ from services.analytics.projection import CaseFilter, list_query
 
 from .infra import run_on_embedded
 
-CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+CASES = 1_000_000
 ESTATES = [f"E{i:03d}" for i in range(1, 51)]
 PROBLEMS = ["卫生间漏水", "电梯故障停运", "楼上噪音扰民", "停车位被占用", "路灯不亮", "垃圾未清运", "门禁卡失灵",
             "Kitchen pipe leaking", "Lift stuck", "Broken window", "草坪需要修剪", "外墙渗水"]
@@ -48,14 +48,14 @@ def _row(rng: random.Random, n: int, start: datetime) -> tuple:
             ), (f"C-{n:09d}", estate, grams(f"{title} {description}"))
 
 
-async def _fill(pool) -> None:
+async def _fill(pool, cases: int) -> None:
     rng = random.Random(5)
     start = datetime(2026, 6, 1, tzinfo=timezone.utc)
     began = time.perf_counter()
     async with pool.acquire() as conn:  # a bulk load builds its GIN indexes once, afterwards
         await conn.execute("DROP INDEX case_search_grams, case_views_departments")
-    for batch in range(0, CASES, 50_000):
-        rows = [_row(rng, n, start) for n in range(batch, min(batch + 50_000, CASES))]
+    for batch in range(0, cases, 50_000):
+        rows = [_row(rng, n, start) for n in range(batch, min(batch + 50_000, cases))]
         async with pool.acquire() as conn:
             await conn.copy_records_to_table("case_views", records=[view for view, _ in rows], columns=COLUMNS)
             await conn.copy_records_to_table("case_search", records=[text for _, text in rows],
@@ -65,7 +65,7 @@ async def _fill(pool) -> None:
         await conn.execute("CREATE INDEX case_search_grams ON case_search USING gin (estate_id, grams)")
         await conn.execute("ANALYZE case_views")
         await conn.execute("ANALYZE case_search")
-    print(f"queues: wrote {CASES:,} case views in {time.perf_counter() - began:.0f} s")
+    print(f"queues: wrote {cases:,} case views in {time.perf_counter() - began:.0f} s")
 
 
 FILTERS = {
@@ -99,17 +99,18 @@ async def _measure(pool) -> None:
                   f"{' | '.join(a.split('  (')[0] for a in access[:3])}")
 
 
-async def run(url: str) -> None:
+async def run(url: str, cases: int = CASES) -> None:
     pool = await create_pool(url, max_size=2)
     try:
-        await _fill(pool)
+        await _fill(pool, cases)
         await _measure(pool)
     finally:
         await pool.close()
 
 
 def main() -> None:
-    run_on_embedded(run)
+    cases = int(sys.argv[1]) if len(sys.argv) > 1 else CASES  # python -m bench.queues [CASES]
+    run_on_embedded(lambda url: run(url, cases))
 
 
 if __name__ == "__main__":

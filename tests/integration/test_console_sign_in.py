@@ -88,3 +88,13 @@ async def test_the_page_sign_in_keeps_the_token_in_an_httponly_lax_cookie_and_fo
         assert (await console.get("/")).status_code == 200  # still signed in
         signed_out = await console.post("/logout", data={"csrf": csrf})
         assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
+
+
+async def test_passwords_are_stored_only_as_argon2id_hashes(stack, pool):
+    from services.console.auth.demo import DEMO_PASSWORD
+
+    async with pool.acquire() as conn:
+        hashes = [r["password_hash"] for r in await conn.fetch("SELECT password_hash FROM console_accounts")]
+    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+    assert not any(DEMO_PASSWORD in h for h in hashes)
+    assert accounts.hash_password(DEMO_PASSWORD) != accounts.hash_password(DEMO_PASSWORD)  # salted

@@ -102,3 +102,4 @@ async def test_every_consumer_reports_its_lag(stack):
                 text = (await client.get(f"{stack.url(service)}/metrics")).text
                 return f'estatedesk_consumer_lag_events{{consumer="{consumer}"}}' in text
             await eventually(exported, what=f"{service} consumer lag metric")
+

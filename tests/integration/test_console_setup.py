@@ -1,0 +1,66 @@
+"""The console's set-up pages (README "The console", Set-up): an estate manager reads and edits
+the estate's policy as intake takes it, and intake's refusals are shown on the fields."""
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+import httpx
+
+from estatedesk.demo import staffed_estate
+from services.console.auth import accounts
+from tests.conftest import token_for
+
+
+async def _signed_in(stack, pool, role: str, estate_id: str) -> httpx.AsyncClient:
+    user = f"{role}-{uuid.uuid4().hex[:6]}"
+    await accounts.add_account(pool, user_id=user, display_name=user, role=role, estates=[estate_id],
+                               password="right-password")
+    console = httpx.AsyncClient(base_url=stack.url("console"), timeout=10)
+    signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    return console
+
+
+def _csrf(page: str) -> str:
+    [csrf] = set(re.findall(r'name="csrf" value="([0-9a-f]+)"', page))
+    return csrf
+
+
+def _field_error(page: str, name: str) -> str:
+    found = re.search(rf'id="s-{name}-error"[^>]*>([^<]*)<', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+async def test_an_estate_manager_edits_the_policy_and_sees_intakes_refusals_on_the_fields(stack, pool, intake):
+    estate_id = f"ES{uuid.uuid4().hex[:6].upper()}"
+    admin = token_for(stack, "group_admin", (), "group-admin")
+    set_up = staffed_estate("Set-up Court 设置苑", estate_id, 2).model_dump(mode="json")
+    assert (await intake.put(f"/v1/estates/{estate_id}", json=set_up, headers=admin)).status_code == 200
+
+    desk = await _signed_in(stack, pool, "front_desk", estate_id)
+    manager = await _signed_in(stack, pool, "estate_manager", estate_id)
+    try:
+        assert (await desk.get(f"/setup/{estate_id}")).status_code == 403
+        page = await manager.get(f"/setup/{estate_id}")
+        assert page.status_code == 200 and "Set-up Court 设置苑" in page.text
+        csrf = _csrf(page.text)
+
+        not_json = await manager.post(f"/setup/{estate_id}/policy", data={"csrf": csrf, "complaints": "{days: 7"})
+        assert not_json.status_code == 422 and "not valid JSON" in _field_error(not_json.text, "complaints")
+        refused = await manager.post(f"/setup/{estate_id}/policy",
+                                     data={"csrf": csrf, "complaints": '{"repeat_window_days": 0}'})
+        assert refused.status_code == 422
+        assert "repeat_window_days" in _field_error(refused.text, "complaints")
+        policy = (await intake.get(f"/v1/estates/{estate_id}/policy", headers=admin)).json()
+        assert policy["version"] == 0  # neither refusal recorded anything
+
+        saved = await manager.post(f"/setup/{estate_id}/policy",
+                                   data={"csrf": csrf, "complaints": '{"repeat_window_days": 14}'})
+        assert saved.status_code == 303 and saved.headers["location"] == f"/setup/{estate_id}?saved=policy"
+    finally:
+        await desk.aclose()
+        await manager.aclose()
+    policy = (await intake.get(f"/v1/estates/{estate_id}/policy", headers=admin)).json()
+    assert policy["version"] == 1 and policy["policy"]["complaints"] == {"repeat_window_days": 14}
