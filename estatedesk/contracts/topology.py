@@ -2,7 +2,7 @@
 from, that `deploy/topics.yaml` states and the AsyncAPI document describes."""
 from __future__ import annotations
 
-from .events import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, TOPICS
+from .events import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, EVENT_TYPES, SLA_EVENTS, TOPICS, topic_of
 
 PRODUCER: dict[str, str] = {
     CASE_EVENTS: "intake",
@@ -28,3 +28,10 @@ def produced_by(service: str) -> tuple[str, ...]:
 def consumed_by(service: str) -> tuple[str, ...]:
     """The topics `service`'s consumer group subscribes to, in contract order."""
     return tuple(topic for topic in TOPICS if service in CONSUMERS[topic])
+
+
+def notified_event_types(service: str) -> tuple[str, ...]:
+    """The event types `service` hears of from the broker. A case's stream holds others too
+    (another service's clocks, say); those it has not applied are no lag and nothing lost."""
+    topics = consumed_by(service)
+    return tuple(sorted(name for name in EVENT_TYPES if topic_of(name) in topics))

@@ -4,7 +4,9 @@ Catching up on the next message about a case (tracking.py) heals most losses, bu
 whose only message vanished (a memory-storage broker restarted between relay and consumer)
 would never be heard of. Each consumer therefore walks the store by global position, a
 grace period behind its head so that it does not race the messages still in flight, and
-catches up every case that has events beyond what the consumer applied.
+catches up every case that has events beyond what the consumer applied — counting only the
+event types the consumer is notified of, so another service's events on a case (which reach
+this consumer with the next message it hears of) are never taken for a loss.
 """
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ log = logging.getLogger(__name__)
 
 class Sweeper:
     def __init__(self, pool: asyncpg.Pool, consumer: str, catch_up: Callable[[str], Awaitable[None]], clock: Clock,
-                 *, grace_s: float = 5.0, interval_s: float = 2.0, batch: int = 1000,
+                 *, event_types: tuple[str, ...], grace_s: float = 5.0, interval_s: float = 2.0, batch: int = 1000,
                  on_recovered: Callable[[int], None] = lambda n: None):
         self._pool, self._consumer, self._catch_up, self._clock = pool, consumer, catch_up, clock
+        self._types = list(event_types)
         self._grace = timedelta(seconds=grace_s)
         self._interval, self._batch = interval_s, batch
         self._on_recovered = on_recovered
@@ -50,9 +53,10 @@ class Sweeper:
             swept = await conn.fetchval("SELECT position FROM consumer_sweeps WHERE consumer = $1", self._consumer) or 0
             rows = await conn.fetch(
                 "SELECT e.position, e.case_id, e.recorded_at, coalesce(p.position, 0) AS applied FROM"
-                " (SELECT position, case_id, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2) e"
+                " (SELECT position, case_id, recorded_at FROM events WHERE position > $1 AND event_type = ANY($4)"
+                "  ORDER BY position LIMIT $2) e"
                 " LEFT JOIN case_positions p ON p.consumer = $3 AND p.case_id = e.case_id ORDER BY e.position",
-                swept, self._batch, self._consumer,
+                swept, self._batch, self._consumer, self._types,
             )
         looked, missed = 0, []
         for row in rows:

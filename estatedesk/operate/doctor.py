@@ -9,6 +9,7 @@ import asyncpg
 
 from estatedesk.config import Settings
 from estatedesk.contracts import TOPICS
+from estatedesk.contracts.topology import notified_event_types
 from estatedesk.eventstore.lag import consumer_lag
 from estatedesk.eventstore.migrate import migration_files
 from estatedesk.messaging.dead_letters import summary
@@ -49,7 +50,7 @@ async def _store_checks(settings: Settings, now: datetime) -> list[Verdict]:
         if not migrated:
             return verdicts
         for service, consumer in consumers().items():
-            events, oldest_s = await consumer_lag(pool, consumer, now)
+            events, oldest_s = await consumer_lag(pool, consumer, notified_event_types(service), now)
             verdicts.append(health.consumer_lag(consumer, service, events, oldest_s))
         async with pool.acquire() as conn:
             # created_at is the database's now(), so its age is taken on the database's clock

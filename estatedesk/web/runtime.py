@@ -24,13 +24,14 @@ Loop = Callable[[asyncio.Event], Awaitable[None]]
 @asynccontextmanager
 async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.App | None = None, *,
                      consumer: str | None = None, catch_up: Callable[[str], Awaitable[object]] | None = None,
+                     notified: tuple[str, ...] = (),
                      clock: Clock, relay: Callable[[KafkaPublisher], OutboxRelay] | None = None,
                      loops: tuple[Loop, ...] = (), registry: CollectorRegistry | None = None,
                      on_recovered: Callable[[int], None] = lambda n: None,
                      ) -> AsyncIterator[OutboxRelay | None]:
-    """A consuming service passes its faust app, consumer name and catch-up (and the counter
-    of cases its store sweep recovers); a service that only publishes (intake) passes its
-    relay alone."""
+    """A consuming service passes its faust app, consumer name, the event types it is notified
+    of and its catch-up (and the counter of cases its store sweep recovers); a service that only
+    publishes (intake) passes its relay alone."""
     topics = (settings.estatedesk_topic_partitions, settings.estatedesk_topic_replication)
     publisher = KafkaPublisher(settings.kafka_bootstrap_servers, topics=topics) if relay else None
     outbox = relay(publisher) if relay else None
@@ -38,10 +39,10 @@ async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.A
     guard = TopicGuard(settings.kafka_bootstrap_servers, *topics, interval_s=settings.estatedesk_topic_check_s)
     runs = [*loops, guard.run, *([outbox.run] if outbox else [])]
     if consumer is not None and catch_up is not None:
-        runs.append(Sweeper(pool, consumer, catch_up, clock, grace_s=settings.estatedesk_sweep_grace_s,
+        runs.append(Sweeper(pool, consumer, catch_up, clock, event_types=notified, grace_s=settings.estatedesk_sweep_grace_s,
                             interval_s=settings.estatedesk_sweep_interval_s, on_recovered=on_recovered).run)
         if registry is not None:
-            runs.append(_lag_watch(pool, consumer, clock, registry))
+            runs.append(_lag_watch(pool, consumer, notified, clock, registry))
     tasks = [asyncio.create_task(run(stop)) for run in runs]
     if stream_app is not None:
         await stream_app.start()
@@ -56,7 +57,8 @@ async def background(settings: Settings, pool: asyncpg.Pool, stream_app: faust.A
             await publisher.close()
 
 
-def _lag_watch(pool: asyncpg.Pool, consumer: str, clock: Clock, registry: CollectorRegistry) -> Loop:
+def _lag_watch(pool: asyncpg.Pool, consumer: str, notified: tuple[str, ...], clock: Clock,
+               registry: CollectorRegistry) -> Loop:
     events = Gauge("estatedesk_consumer_lag_events", "Stored events this consumer has not applied", ["consumer"],
                    registry=registry).labels(consumer)
     seconds = Gauge("estatedesk_consumer_lag_seconds", "Age of the oldest stored event not yet applied",
@@ -65,7 +67,7 @@ def _lag_watch(pool: asyncpg.Pool, consumer: str, clock: Clock, registry: Collec
     async def watch(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                n, age = await consumer_lag(pool, consumer, clock())
+                n, age = await consumer_lag(pool, consumer, notified, clock())
                 events.set(n)
                 seconds.set(age)
             except Exception:  # metrics must never take the service down

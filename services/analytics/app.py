@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
-from estatedesk.contracts.topology import consumed_by
+from estatedesk.contracts.topology import notified_event_types, consumed_by
 from estatedesk.eventstore import create_pool
 from estatedesk.messaging.consume import apply_message
 from estatedesk.messaging.faust_app import create_faust_app
@@ -69,6 +69,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         pool = app.state.pool = await create_pool(settings.database_url)
         try:
             async with background(settings, pool, stream_app, consumer=projection.CONSUMER, catch_up=catch_up,
+                                  notified=notified_event_types("analytics"),
                                   clock=clock, loops=(watch_lag,), on_recovered=recovered.inc):
                 yield
         finally:

@@ -7,22 +7,17 @@ from datetime import datetime
 
 import asyncpg
 
+from estatedesk.contracts.topology import notified_event_types
+from estatedesk.eventstore.lag import UNAPPLIED, consumer_lag
+
 from .projection import CONSUMER
 
-# Events after the sweep mark that the projection has not applied yet; older ones are
-# counted by the sweep itself, so this stays a small, index-driven query.
-_UNAPPLIED = (
-    "FROM events e LEFT JOIN case_positions p ON p.consumer = $1 AND p.case_id = e.case_id"
-    " WHERE e.position > coalesce((SELECT position FROM consumer_sweeps WHERE consumer = $1), 0)"
-    " AND e.stream_id NOT LIKE 'estate-%' AND coalesce(p.position, 0) < e.position"
-)
+NOTIFIED = notified_event_types("analytics")
 
 
 async def lag(pool: asyncpg.Pool, now: datetime) -> tuple[int, float]:
     """(events not yet applied, age in seconds of the oldest of them)."""
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(f"SELECT count(*) AS n, min(e.recorded_at) AS oldest {_UNAPPLIED}", CONSUMER)
-    return row["n"], (now - row["oldest"]).total_seconds() if row["oldest"] else 0.0
+    return await consumer_lag(pool, CONSUMER, NOTIFIED, now)
 
 
 async def _applied(pool: asyncpg.Pool, case_id: str | None, min_position: int) -> bool:
@@ -33,7 +28,8 @@ async def _applied(pool: asyncpg.Pool, case_id: str | None, min_position: int) -
             return (applied or 0) >= min_position or not await conn.fetchval(
                 "SELECT 1 FROM events WHERE case_id = $1 AND position <= $2 AND position > $3 LIMIT 1",
                 case_id, min_position, applied or 0)
-        return not await conn.fetchval(f"SELECT 1 {_UNAPPLIED} AND e.position <= $2 LIMIT 1", CONSUMER, min_position)
+        return not await conn.fetchval(f"SELECT 1 {UNAPPLIED} AND e.position <= $3 LIMIT 1", CONSUMER,
+                                       list(NOTIFIED), min_position)
 
 
 async def wait_until_applied(pool: asyncpg.Pool, min_position: int, *, case_id: str | None = None,

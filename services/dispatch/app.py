@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
-from estatedesk.contracts.topology import consumed_by, produced_by
+from estatedesk.contracts.topology import notified_event_types, consumed_by, produced_by
 from estatedesk.eventstore import EventStore, create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.consume import apply_message
@@ -57,6 +57,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
+                                  notified=notified_event_types("dispatch"),
                                   relay=relay, registry=registry, on_recovered=recovered.inc):
                 yield
         finally:

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from estatedesk.clock import Clock
 from estatedesk.config import Settings
-from estatedesk.contracts.topology import consumed_by, produced_by
+from estatedesk.contracts.topology import notified_event_types, consumed_by, produced_by
 from estatedesk.eventstore import create_pool
 from estatedesk.eventstore.relay import OutboxRelay
 from estatedesk.messaging.consume import apply_message
@@ -59,6 +59,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
+                                  notified=notified_event_types("sla"),
                                   relay=relay, loops=(tick,), registry=registry,
                                   on_recovered=recovered.inc):
                 yield

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from estatedesk.auth import read_token
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, EVENT_TYPES, TOPICS
+from estatedesk.contracts.topology import notified_event_types
 from estatedesk.eventstore.lag import consumer_lag
 from estatedesk.infra.embedded import EmbeddedBroker, free_port
 from estatedesk.infra.state_file import write_state
@@ -254,7 +255,8 @@ async def test_export_checks_its_arguments_first_and_says_in_one_line_what_analy
 
 async def _caught_up(pool) -> bool:
     """Every consumer has applied the store and the outbox is empty."""
-    lags = [await consumer_lag(pool, consumer, stack_now()) for consumer in CONSUMER_NAMES]
+    lags = [await consumer_lag(pool, consumer, notified_event_types(service), stack_now())
+            for service, (consumer, _) in CONSUMERS.items()]
     return all(events == 0 for events, _ in lags) and await _outbox_empty(pool)
 
 

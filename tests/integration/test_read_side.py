@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
+
 from estatedesk.contracts import Envelope
 from estatedesk.eventstore import EventStore
 from tests.conftest import token_for
@@ -103,3 +105,44 @@ async def test_every_consumer_reports_its_lag(stack):
                 return f'estatedesk_consumer_lag_events{{consumer="{consumer}"}}' in text
             await eventually(exported, what=f"{service} consumer lag metric")
 
+
+
+async def test_while_the_broker_delivers_the_sweep_recovers_nothing_and_lag_falls_to_zero(stack, intake, analytics,
+                                                                                         pool):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from estatedesk.contracts.topology import notified_event_types
+    from tests.broker import CONSUMERS, sweep_recovered
+
+    before = await sweep_recovered(stack)
+    created = [(await intake.post("/v1/cases", json=repair_case(title=f"Steady {i}"))).json() for i in range(5)]
+    ids = [c["case_id"] for c in created]
+
+    async def swept_past() -> bool:
+        """Every consumer's sweep has looked at these cases' last events (the SLA service's clocks
+        among them, which dispatch never hears of)."""
+        async with pool.acquire() as conn:
+            clocks = await conn.fetchval("SELECT count(*) FROM events WHERE case_id = ANY($1)"
+                                         " AND event_type = 'SlaMet'", ids)
+            swept = {r["consumer"]: r["position"] for r in await conn.fetch("SELECT consumer, position FROM consumer_sweeps")}
+            for service, (consumer, _) in CONSUMERS.items():
+                last = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = ANY($1)"
+                                           " AND event_type = ANY($2)", ids, list(notified_event_types(service)))
+                if swept.get(consumer, 0) < last:
+                    return False
+        return clocks == len(ids)
+
+    await eventually(swept_past, timeout=30, what="the sweeps passed the new cases")
+    assert await sweep_recovered(stack) == before
+
+    async def lag_is_zero() -> bool:
+        async with httpx.AsyncClient(timeout=10) as client:
+            for service in ("dispatch", "sla"):
+                text = (await client.get(f"{stack.url(service)}/metrics")).text
+                lag = [s.value for f in text_string_to_metric_families(text) for s in f.samples
+                       if s.name == "estatedesk_consumer_lag_events"]
+                if lag != [0.0]:
+                    return False
+        return True
+
+    await eventually(lag_is_zero, timeout=20, interval=0.5, what="dispatch's and SLA's lag gauges at 0")
