@@ -1,7 +1,7 @@
 """A month driven through the services' public HTTP API, and every figure `GET /v1/stats/monthly`
 serves recounted from the events the services stored.
 
-Three estates of this module's own get cases of every type and channel, filed by the desk,
+Four estates of this module's own get some 2,000 cases of every type and channel, filed by the desk,
 by the group (transferred complaints) and by residents (the app), a good share back-dated by
 up to six and a half days so that their deadlines are long past. Most stay where dispatch
 leaves them; about forty per estate are walked on by the people its staff lists name:
@@ -34,7 +34,7 @@ from tests.recount import differences, previous_month, report, stored_cases
 from tests.support import eventually, stack_now
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ESTATES, UNTOUCHED_PER_ESTATE, BUILDINGS = 3, 150, 5
+ESTATES, UNTOUCHED_PER_ESTATE, BUILDINGS = 4, 450, 5
 IN_FLIGHT = 6  # requests at once: the stack shares two cores with whatever else runs
 OLD_BUILDING = "1"  # handed over in 2015: every in-home repair there is paid work
 # How far back a case is logged, and how often: every threshold (5 and 10 minutes, 24 h, and
