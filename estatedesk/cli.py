@@ -204,6 +204,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             demo_accounts = asyncio.run(seed_accounts())
         print("starting services ...", flush=True)
         stack.start_services()
+        stack.start_broker_trim()
         print()
         print("EstateDesk is running:")
         print(f"  database   {settings.database_url}")

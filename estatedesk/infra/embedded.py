@@ -110,6 +110,12 @@ class EmbeddedBroker:
         wait_for_port(self.port, 30, self.process)
         return self
 
+    def rss_bytes(self) -> int:
+        """The broker process's resident memory (Linux)."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            [kib] = [line.split()[1] for line in status if line.startswith("VmRSS:")]
+        return int(kib) * 1024
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

@@ -22,6 +22,7 @@ from estatedesk.config import Settings
 from estatedesk.eventstore.migrate import migrate
 from estatedesk.messaging.kafka import create_topics
 
+from .broker_trim import BrokerTrim
 from .embedded import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
 
 SERVICES = ("console", "intake", "dispatch", "sla", "analytics")
@@ -49,6 +50,7 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    broker_trim: BrokerTrim | None = None
     # Settings one service runs with instead of the stack's (a test may skew one service's clock).
     service_overrides: dict[str, dict] = field(default_factory=dict)
 
@@ -101,6 +103,15 @@ class Stack:
         self.broker = EmbeddedBroker(self.broker.port, self.broker.log_path).start()
         self.create_topics()
 
+    def start_broker_trim(self) -> None:
+        """Keep the embedded broker's memory bounded (see `broker_trim`); an external broker
+        keeps its own retention."""
+        s = self.settings
+        if self.broker is None or s.estatedesk_broker_retention_s <= 0:
+            return
+        self.broker_trim = BrokerTrim(s.kafka_bootstrap_servers, self.restart_broker, s.estatedesk_group_prefix,
+                                      s.estatedesk_broker_retention_s, s.estatedesk_broker_max_messages).start()
+
     def service_env(self, name: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
         settings = self.settings.model_copy(update=self.service_overrides.get(name, {}))
@@ -152,6 +163,8 @@ class Stack:
             process.wait()
 
     def stop(self) -> None:
+        if self.broker_trim:
+            self.broker_trim.stop()
         for name in list(self.processes):
             self.stop_service(name)
         if self.broker:
