@@ -19,14 +19,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
 from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
 
-log = logging.getLogger(__name__)
+from . import broker_io
+from .broker_io import Partition
 
-Partition = tuple[str, int]
+log = logging.getLogger(__name__)
 
 # The topics each service's consumer group reads (its faust agents' topics).
 CONSUMER_TOPICS: dict[str, tuple[str, ...]] = {
@@ -36,6 +38,7 @@ CONSUMER_TOPICS: dict[str, tuple[str, ...]] = {
     "console": (SLA_EVENTS, DISPATCH_EVENTS),
 }
 CHECK_EVERY_S = 5.0
+KEEP_TRIMS = 100  # the recent ones, for a report; a stack left running for days trims hundreds of times
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class BrokerTrim:
     max_messages: int
     check_every_s: float = CHECK_EVERY_S
     readers: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(CONSUMER_TOPICS))
-    trims: list[Trim] = field(default_factory=list)
+    trims: deque[Trim] = field(default_factory=lambda: deque(maxlen=KEEP_TRIMS))
     _since: float = field(default_factory=time.monotonic)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -118,8 +121,6 @@ class BrokerTrim:
                 log.warning("broker trim check failed", exc_info=True)
 
     def trim_if_due(self) -> Trim | None:
-        from . import broker_io
-
         ends = broker_io.true_end_offsets(self.servers)
         groups = {f"{self.group_prefix}-{service}": topics for service, topics in self.readers.items()}
         committed = {group: broker_io.committed_offsets(self.servers, group) for group in groups}
@@ -129,8 +130,13 @@ class BrokerTrim:
             return None
         unread, ends = broker_io.read_from(self.servers, plan.keep_from)
         self.restart()
-        broker_io.produce(self.servers, unread)
         self._since = time.monotonic()
+        try:
+            broker_io.produce(self.servers, unread)
+        except Exception:
+            log.error("broker trim: %d unread messages could not be produced again; the consumers' store sweeps"
+                      " catch up their cases, the console's inbox misses them", len(unread), exc_info=True)
+            raise
         trim = Trim(time.time(), ends, plan.keep_from, len(unread), sum(ends.values()) - len(unread))
         self.trims.append(trim)
         log.info("broker trimmed: %d messages dropped, %d unread ones carried over", trim.dropped, trim.carried)

@@ -62,3 +62,22 @@ def test_no_trim_when_it_would_drop_nothing():
 def test_an_empty_broker_or_a_retention_of_zero_is_never_trimmed():
     assert plan(ends={p: 0 for p in ENDS}) is None
     assert plan(retention_s=0) is None
+
+
+def test_the_trim_knows_the_topics_every_consuming_service_subscribes_to():
+    import ast
+    from pathlib import Path
+
+    import estatedesk.contracts as contracts
+    from estatedesk.infra.broker_trim import CONSUMER_TOPICS
+
+    def subscribed(service: str) -> set[str]:
+        tree = ast.parse((Path(__file__).parents[2] / "services" / service / "app.py").read_text())
+        return {getattr(contracts, arg.id) for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "topic"
+                for arg in node.args if isinstance(arg, ast.Name)}
+
+    consuming = {p.parent.name for p in (Path(__file__).parents[2] / "services").glob("*/app.py")
+                 if "create_faust_app(" in p.read_text()}
+    assert {service: set(topics) for service, topics in CONSUMER_TOPICS.items()} == \
+        {service: subscribed(service) for service in consuming}
