@@ -8,6 +8,7 @@ from estatedesk.contracts import TOPICS
 
 Partition = tuple[str, int]
 READ_TIMEOUT_S = 10.0
+READ_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def true_end_offsets(servers: str, topics: tuple[str, ...] = TOPICS) -> dict[Par
 def read_from(servers: str, keep_from: dict[Partition, int]) -> tuple[list[Message], dict[Partition, int]]:
     """Every message from `keep_from` on, each partition in order, and the true end offsets.
 
-    Reads until the reported ends stop moving, so what is relayed meanwhile is read too."""
+    Reads again what was relayed while it read, a few rounds at most: under a steady load the
+    end never stops moving, and what arrives after the last round is the sweeps' to recover."""
     from kafka import TopicPartition
 
     consumer = _consumer(servers)
@@ -102,10 +104,10 @@ def read_from(servers: str, keep_from: dict[Partition, int]) -> tuple[list[Messa
         reported = {p: -1 for p in keep_from}
         found: list[Message] = []
         deadline = time.monotonic() + READ_TIMEOUT_S
-        while True:
-            latest = end_offsets(servers, tuple({t for t, _ in keep_from}))
+        for _ in range(READ_ROUNDS):
+            latest = {(tp.topic, tp.partition): end for tp, end in consumer.end_offsets(list(partitions.values())).items()}
             if latest == reported:
-                return found, read_to
+                break
             for p, end in latest.items():
                 if end != reported[p] and 0 < end <= read_to[p]:  # its newest batch may hold records past `end`
                     consumer.seek(partitions[p], end - 1)
@@ -122,6 +124,7 @@ def read_from(servers: str, keep_from: dict[Partition, int]) -> tuple[list[Messa
                             found.append(Message(tp.topic, tp.partition, r.key, r.value,
                                                  list(r.headers or []), r.timestamp))
                             last_kept[p] = r.offset
+        return found, read_to
     finally:
         consumer.close()
 

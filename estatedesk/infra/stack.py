@@ -93,13 +93,16 @@ class Stack:
         return create_topics(self.settings.kafka_bootstrap_servers, self.settings.estatedesk_topic_partitions,
                              self.settings.estatedesk_topic_replication)
 
-    def restart_broker(self) -> None:
-        """Stop the embedded broker and start it again on the same port. On memory storage it
-        comes back empty — no topics, messages, consumer groups or committed offsets — so the
-        topics are created again, as `estatedesk topics` would after such a restart."""
+    def restart_broker(self, *, at_once: bool = False) -> None:
+        """Stop the embedded broker (`at_once`: kill it) and start it again on the same port. On
+        memory storage it comes back empty — no topics, messages, consumer groups or committed
+        offsets — so the topics are created again, as `estatedesk topics` would after such a restart."""
         if self.broker is None:
             raise StackError("only the embedded broker can be restarted")
-        self.broker.stop()
+        if at_once:
+            self.broker.kill()
+        else:
+            self.broker.stop()
         self.broker = EmbeddedBroker(self.broker.port, self.broker.log_path).start()
         self.create_topics()
 
@@ -109,8 +112,9 @@ class Stack:
         s = self.settings
         if self.broker is None or s.estatedesk_broker_retention_s <= 0:
             return
-        self.broker_trim = BrokerTrim(s.kafka_bootstrap_servers, self.restart_broker, s.estatedesk_group_prefix,
-                                      s.estatedesk_broker_retention_s, s.estatedesk_broker_max_messages).start()
+        self.broker_trim = BrokerTrim(s.kafka_bootstrap_servers, lambda: self.restart_broker(at_once=True),
+                                      s.estatedesk_group_prefix, s.estatedesk_broker_retention_s,
+                                      s.estatedesk_broker_max_messages).start()
 
     def service_env(self, name: str | None = None) -> dict[str, str]:
         env = dict(os.environ)

@@ -68,7 +68,7 @@ async def test_a_trim_drops_what_every_reading_group_committed_and_carries_the_r
         await asyncio.to_thread(_commit, servers, f"{PREFIX}-{service}", offsets)
     rss_before = lone_broker.broker.rss_bytes()
 
-    trimmer = BrokerTrim(servers, lone_broker.restart_broker, PREFIX, retention_s=3600, max_messages=1)
+    trimmer = BrokerTrim(servers, lambda: lone_broker.restart_broker(at_once=True), PREFIX, retention_s=3600, max_messages=1)
     trim = await asyncio.to_thread(trimmer.trim_if_due)
 
     assert trim.keep_from[(CASE_EVENTS, 0)] == 25 and trim.keep_from[(CASE_EVENTS, 1)] == 10
@@ -86,6 +86,6 @@ async def test_a_trim_drops_what_every_reading_group_committed_and_carries_the_r
 async def test_nothing_is_trimmed_while_every_group_is_still_at_the_start(lone_broker):
     servers = lone_broker.settings.kafka_bootstrap_servers
     await _produce(servers, CASE_EVENTS, 0, [b"{}"] * 10)
-    trimmer = BrokerTrim(servers, lone_broker.restart_broker, PREFIX, retention_s=3600, max_messages=1)
+    trimmer = BrokerTrim(servers, lambda: lone_broker.restart_broker(at_once=True), PREFIX, retention_s=3600, max_messages=1)
     assert await asyncio.to_thread(trimmer.trim_if_due) is None
     assert len((await read_topics(servers, (CASE_EVENTS,))).messages) == 10
