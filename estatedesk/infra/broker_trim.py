@@ -63,7 +63,8 @@ def plan_trim(ends: dict[Partition, int], committed: dict[str, dict[Partition, i
     Due once the messages have been held `retention_s` (measured from the last trim) or there
     are `max_messages` of them. A partition is kept from the lowest offset committed by the
     groups that read its topic; a reading group that has committed nothing there keeps it all.
-    No trim when nothing would be dropped: a restart would then cost a rejoin and free nothing."""
+    No trim unless it drops at least half of what is held: a restart costs every consumer a
+    rejoin, and a group stuck behind must not make the broker restart at every check."""
     held = sum(ends.values())
     if held == 0 or retention_s <= 0 or (held_for_s < retention_s and held < max_messages):
         return None
@@ -73,7 +74,7 @@ def plan_trim(ends: dict[Partition, int], committed: dict[str, dict[Partition, i
                    for group, topics in readers.items() if topic in topics]
         keep_from[(topic, partition)] = max(0, min([end, *offsets]))
     plan = TrimPlan(dict(ends), keep_from)
-    return plan if plan.dropped > 0 else None
+    return plan if plan.dropped * 2 >= held else None
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,11 @@ def test_an_offset_committed_past_the_end_keeps_from_the_end():
     assert plan(committed=committed).keep_from == ENDS
 
 
-def test_no_trim_when_it_would_drop_nothing():
+def test_no_trim_when_it_would_drop_less_than_half_of_what_is_held():
     assert plan(committed={}) is None  # a restart would cost every consumer a rejoin and free nothing
+    behind = {"dispatch": CAUGHT_UP["dispatch"], "analytics": {**CAUGHT_UP["analytics"], ("case-events", 0): 9}}
+    assert plan(committed=behind) is None  # drops 9 + 50 + 30 of 180
+    assert plan(committed={**behind, "analytics": {**behind["analytics"], ("case-events", 0): 10}}).dropped == 90
 
 
 def test_an_empty_broker_or_a_retention_of_zero_is_never_trimmed():
