@@ -274,6 +274,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             print(f"demo group: estates E001, E002 ({'seeded now' if seeded else 'already there'})")
         print("starting services ...", flush=True)
         stack.start_services()
+        stack.start_broker_trim()
         write_state(settings, os.getpid())
         print()
         print("EstateDesk is running:")

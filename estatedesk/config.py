@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     estatedesk_topic_partitions: int = Field(3, description="Partitions per topic when topics are created.")
     estatedesk_topic_replication: int = Field(1, description="Replication factor when topics are created.")
     estatedesk_broker_port: int = Field(9092, description="Port of the embedded broker.")
+    estatedesk_broker_retention_s: float = Field(
+        3600.0, description="How long `make dev`'s embedded broker holds messages before it is emptied of those"
+                            " every consumer group has committed; 0 keeps them all.")
+    estatedesk_broker_max_messages: int = Field(
+        20_000, ge=1, description="Empty the embedded broker sooner once it holds this many messages"
+                                  " (its hops slow down as they pile up).")
     estatedesk_postgres_port: int = Field(55432, description="Port of the embedded PostgreSQL.")
     estatedesk_data_dir: str = Field(".estatedesk", description="Where `make dev` keeps embedded data.")
     console_port: int = 8000

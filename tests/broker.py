@@ -15,43 +15,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from estatedesk.contracts import BILLING_EVENTS, CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS
+from estatedesk.infra import broker_io
+from estatedesk.infra.broker_trim import CONSUMER_TOPICS
 
-# What each consuming service reads (its faust agents' topics) and its tracking name.
-CONSUMERS = {
-    "dispatch": ("dispatch", (CASE_EVENTS,)),
-    "sla": ("sla", (CASE_EVENTS, DISPATCH_EVENTS)),
-    "analytics": ("analytics.case_views", (CASE_EVENTS, DISPATCH_EVENTS, SLA_EVENTS, BILLING_EVENTS)),
-}
-
-
-def _admin(servers: str):
-    from kafka.admin import KafkaAdminClient
-
-    return KafkaAdminClient(bootstrap_servers=servers, client_id="estatedesk-tests")
-
-
-def _end_offsets(servers: str, topics: tuple[str, ...]) -> dict[tuple[str, int], int]:
-    from kafka import TopicPartition as KafkaPartition
-    from kafka.admin import OffsetSpec
-
-    admin = _admin(servers)
-    try:
-        partitions = [KafkaPartition(t["name"], p["partition_index"]) for t in admin.describe_topics(list(topics))
-                      for p in t["partitions"]]
-        answer = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
-        return {(tp.topic, tp.partition): o.offset for tp, o in answer.items()}
-    finally:
-        admin.close()
-
-
-def _committed(servers: str, group: str) -> dict[tuple[str, int], int]:
-    admin = _admin(servers)
-    try:
-        answer = admin.list_group_offsets({group: None})[group]
-        return {(tp.topic, tp.partition): o.offset for tp, o in answer.items() if o.offset >= 0}
-    finally:
-        admin.close()
+# What each consuming service with a store sweep reads (its faust agents' topics) and its tracking name.
+CONSUMERS = {service: (tracking, CONSUMER_TOPICS[service])
+             for service, tracking in (("dispatch", "dispatch"), ("sla", "sla"), ("analytics", "analytics.case_views"))}
 
 
 def _partitions(servers: str, topics: tuple[str, ...]) -> dict[str, int] | None:
@@ -71,12 +40,12 @@ async def topic_partitions(servers: str, topics: tuple[str, ...]) -> dict[str, i
 
 async def end_offsets(servers: str, topics: tuple[str, ...]) -> dict[tuple[str, int], int]:
     """(topic, partition) → the offset the next message will get."""
-    return await asyncio.to_thread(_end_offsets, servers, topics)
+    return await asyncio.to_thread(broker_io.end_offsets, servers, topics)
 
 
 async def committed_offsets(servers: str, group: str) -> dict[tuple[str, int], int]:
     """(topic, partition) → the offset the consumer group has committed (only those it has)."""
-    return await asyncio.to_thread(_committed, servers, group)
+    return await asyncio.to_thread(broker_io.committed_offsets, servers, group)
 
 
 @dataclass

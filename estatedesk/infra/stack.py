@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from estatedesk.config import Settings
 from estatedesk.eventstore.migrate import migrate
 from estatedesk.messaging.kafka import create_topics
 
+from .broker_trim import BrokerTrim
 from .embedded import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
 from .supervisor import Part
 
@@ -50,6 +52,8 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    broker_trim: BrokerTrim | None = None
+    _broker_restart: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Settings one service runs with instead of the stack's (a test may skew one service's clock).
     service_overrides: dict[str, dict] = field(default_factory=dict)
 
@@ -92,17 +96,31 @@ class Stack:
         return create_topics(self.settings.kafka_bootstrap_servers, self.settings.estatedesk_topic_partitions,
                              self.settings.estatedesk_topic_replication)
 
-    def restart_broker(self, *, create_topics: bool = True) -> None:
-        """Stop the embedded broker and start it again on the same port. On memory storage it
-        comes back empty — no topics, messages, consumer groups or committed offsets. The
-        topics are created again at once unless asked not to (the services' topic guards
-        would recreate them within ESTATEDESK_TOPIC_CHECK_S)."""
+    def restart_broker(self, *, create_topics: bool = True, at_once: bool = False) -> None:
+        """Stop the embedded broker (`at_once`: kill it) and start it again on the same port. On
+        memory storage it comes back empty — no topics, messages, consumer groups or committed
+        offsets. The topics are created again at once unless asked not to (the services' topic
+        guards would recreate them within ESTATEDESK_TOPIC_CHECK_S). The trim's thread and the
+        supervisor both restart it: one at a time."""
         if self.broker is None:
             raise StackError("only the embedded broker can be restarted")
-        self.broker.stop()
-        self.broker = EmbeddedBroker(self.broker.port, self.broker.log_path).start()
-        if create_topics:
-            self.create_topics()
+        with self._broker_restart:
+            if at_once:
+                self.broker.kill()
+            else:
+                self.broker.stop()
+            self.broker = EmbeddedBroker(self.broker.port, self.broker.log_path).start()
+            if create_topics:
+                self.create_topics()
+
+    def broker_alive(self) -> bool:
+        """Alive, or being restarted on purpose (a trim) right now."""
+        if not self._broker_restart.acquire(blocking=False):
+            return True
+        try:
+            return self.broker.alive()
+        finally:
+            self._broker_restart.release()
 
     def supervised_parts(self) -> list[Part]:
         """Everything this stack started, infrastructure first, as parts a supervisor restarts."""
@@ -111,13 +129,23 @@ class Stack:
             parts.append(Part("PostgreSQL", self.postgres.alive, self.postgres.start, infrastructure=True,
                               log_hint=f" (see {self.postgres.data_dir / 'server.log'})"))
         if self.broker is not None:
-            parts.append(Part("broker", lambda: self.broker.alive(), self.restart_broker, infrastructure=True,
+            parts.append(Part("broker", self.broker_alive, self.restart_broker, infrastructure=True,
                               log_hint=" (memory storage: it comes back empty and its topics are created again)"))
         for name in self.processes:
             parts.append(Part(name, lambda name=name: self.processes[name].poll() is None,
                               lambda name=name: self.start_service(name),
                               log_hint=f" (see {self.log_dir / (name + '.log')})"))
         return parts
+
+    def start_broker_trim(self) -> None:
+        """Keep the embedded broker's memory bounded (see `broker_trim`); an external broker
+        keeps its own retention."""
+        s = self.settings
+        if self.broker is None or s.estatedesk_broker_retention_s <= 0:
+            return
+        self.broker_trim = BrokerTrim(s.kafka_bootstrap_servers, lambda: self.restart_broker(at_once=True),
+                                      s.estatedesk_group_prefix, s.estatedesk_broker_retention_s,
+                                      s.estatedesk_broker_max_messages).start()
 
     def service_env(self, name: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
@@ -170,6 +198,8 @@ class Stack:
             process.wait()
 
     def stop(self) -> None:
+        if self.broker_trim:
+            self.broker_trim.stop()
         for name in list(self.processes):
             self.stop_service(name)
         if self.broker:
