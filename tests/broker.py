@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from estatedesk.infra import broker_io
+from estatedesk.messaging import kafka
 from estatedesk.infra.broker_trim import CONSUMER_TOPICS
 
 # What each consuming service with a store sweep reads (its faust agents' topics) and its tracking name.
@@ -24,13 +25,8 @@ CONSUMERS = {service: (tracking, CONSUMER_TOPICS[service])
 
 
 def _partitions(servers: str, topics: tuple[str, ...]) -> dict[str, int] | None:
-    admin = _admin(servers)
-    try:
-        if not set(topics) <= set(admin.list_topics()):
-            return None
-        return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(list(topics))}
-    finally:
-        admin.close()
+    on_broker = kafka.topic_partitions(servers)
+    return {t: on_broker[t] for t in topics} if set(topics) <= set(on_broker) else None
 
 
 async def topic_partitions(servers: str, topics: tuple[str, ...]) -> dict[str, int] | None:
