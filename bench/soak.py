@@ -157,7 +157,9 @@ async def soak(stack: Stack, minutes_n: int, rate: float, probe_every_s: float) 
     for trim in _trims(stack):
         at = datetime.fromtimestamp(trim.at, timezone.utc).strftime("%H:%M:%S")
         ends = {f"{t}/{p}": end for (t, p), end in sorted(trim.ends.items()) if end}
-        print(f"  trim at {at}: dropped {trim.dropped:,}, carried over {trim.carried}; ends {ends}")
+        behind = {f"{t}/{p}": group for (t, p), group in sorted(trim.held_back_by.items())}
+        print(f"  trim at {at}: dropped {trim.dropped:,}, carried over {trim.carried}; ends {ends}; "
+              f"held back by {behind or 'nobody'}")
     print(f"  cases the store sweeps caught up: {await sweep_recovered(stack)}")
 
 

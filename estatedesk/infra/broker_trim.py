@@ -41,6 +41,7 @@ KEEP_TRIMS = 100  # the recent ones, for a report; a stack left running for days
 class TrimPlan:
     ends: dict[Partition, int]  # one past each partition's last message
     keep_from: dict[Partition, int]  # the slowest reading group's committed offset
+    held_back_by: dict[Partition, str] = field(default_factory=dict)  # that group, where it is behind
 
     @property
     def dropped(self) -> int:
@@ -64,12 +65,15 @@ def plan_trim(ends: dict[Partition, int], committed: dict[str, dict[Partition, i
     held = sum(ends.values())
     if held == 0 or retention_s <= 0 or (held_for_s < retention_s and held < max_messages):
         return None
-    keep_from = {}
+    keep_from, held_back_by = {}, {}
     for (topic, partition), end in ends.items():
-        offsets = [committed.get(group, {}).get((topic, partition), 0)
-                   for group, topics in readers.items() if topic in topics]
-        keep_from[(topic, partition)] = max(0, min([end, *offsets]))
-    plan = TrimPlan(dict(ends), keep_from)
+        offsets = {group: committed.get(group, {}).get((topic, partition), 0)
+                   for group, topics in readers.items() if topic in topics}
+        slowest = min(offsets, key=offsets.get, default=None)
+        keep_from[(topic, partition)] = max(0, min(end, offsets.get(slowest, end)))
+        if keep_from[(topic, partition)] < end:
+            held_back_by[(topic, partition)] = slowest
+    plan = TrimPlan(dict(ends), keep_from, held_back_by)
     return plan if plan.dropped * 2 >= held else None
 
 
@@ -80,6 +84,7 @@ class Trim:
     keep_from: dict[Partition, int]
     carried: int
     dropped: int
+    held_back_by: dict[Partition, str]
 
 
 @dataclass
@@ -134,7 +139,8 @@ class BrokerTrim:
             log.error("broker trim: %d unread messages could not be produced again; the consumers' store sweeps"
                       " catch up their cases, the console's inbox misses them", len(unread), exc_info=True)
             raise
-        trim = Trim(time.time(), ends, plan.keep_from, len(unread), sum(ends.values()) - len(unread))
+        trim = Trim(time.time(), ends, plan.keep_from, len(unread), sum(ends.values()) - len(unread),
+                    plan.held_back_by)
         self.trims.append(trim)
         log.info("broker trimmed: %d messages dropped, %d unread ones carried over", trim.dropped, trim.carried)
         return trim

@@ -36,6 +36,7 @@ def test_each_partition_is_kept_from_the_slowest_reading_group_committed_offset(
     trim = plan(committed=committed)
     assert trim.keep_from == {("case-events", 0): 60, ("case-events", 1): 20, ("sla-events", 0): 30}
     assert (trim.dropped, trim.carried) == (110, 70)
+    assert trim.held_back_by == {("case-events", 0): "dispatch", ("case-events", 1): "analytics"}
 
 
 def test_a_group_that_does_not_read_a_topic_holds_nothing_back_on_it():
