@@ -91,3 +91,20 @@ async def sweep_recovered(stack) -> dict[str, float]:
                        if s.name == "estatedesk_sweep_recovered_cases_total" and s.labels["consumer"] == consumer]
             counts[service] = value
     return counts
+
+
+async def applied_what_each_hears_of(pool, case_id: str) -> dict[str, int] | None:
+    """Consumer (tracking name) → its position on the case, once each consumer has applied the
+    case's newest event of the types it is notified of; None before. (A consumer's position may
+    stay short of the case's newest event, one of another service it never hears of.)"""
+    from estatedesk.contracts.topology import notified_event_types
+
+    async with pool.acquire() as conn:
+        positions = {r["consumer"]: r["position"] for r in await conn.fetch(
+            "SELECT consumer, position FROM case_positions WHERE case_id = $1", case_id)}
+        for service, (consumer, _) in CONSUMERS.items():
+            newest = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1 AND event_type = ANY($2)",
+                                         case_id, list(notified_event_types(service)))
+            if newest is None or positions.get(consumer, 0) < newest:
+                return None
+    return {consumer: positions[consumer] for consumer, _ in CONSUMERS.values()}

@@ -25,7 +25,7 @@ from estatedesk.eventstore.lag import consumer_lag
 from estatedesk.infra.embedded import EmbeddedBroker, free_port
 from estatedesk.infra.state_file import write_state
 from services.analytics.export import HEADERS
-from tests.broker import CONSUMERS
+from tests.broker import CONSUMERS, applied_what_each_hears_of
 from tests.conftest import token_for
 from tests.support import eventually, repair_case, stack_now
 
@@ -151,16 +151,14 @@ async def _published_after(stack, start: dict[TopicPartition, int], case_id: str
 
 
 async def _applied_by_every_consumer(pool, case_id: str) -> tuple[int, dict[str, int]]:
-    """Once the case is dispatched and every consumer applied all of it: (its last position,
-    consumer → position)."""
+    """Once the case is dispatched and every consumer applied what it hears of: (its last
+    position, consumer → position)."""
     async def settled():
         async with pool.acquire() as conn:
             head = await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id)
-            positions = await conn.fetch("SELECT consumer, position FROM case_positions WHERE case_id = $1", case_id)
             dispatched = await conn.fetchval("SELECT 1 FROM events WHERE stream_id = $1", f"{case_id}/dispatch")
-        done = {r["consumer"]: r["position"] for r in positions}
-        return dispatched and done.get("analytics.case_views") == done.get("sla") == done.get("dispatch") == head \
-            and (head, done)
+        done = await applied_what_each_hears_of(pool, case_id)
+        return dispatched and done and (head, done)
     return await eventually(settled, what="the case applied by every consumer")
 
 
@@ -189,7 +187,9 @@ async def test_replay_to_kafka_publishes_stored_events_again_and_consumers_chang
             "SELECT consumer, position FROM case_positions WHERE case_id = $1", case_id)}
         assert await conn.fetchval("SELECT view FROM case_views WHERE case_id = $1", case_id) == view
         assert await conn.fetchval("SELECT max(position) FROM events WHERE case_id = $1", case_id) == head
-    assert again == positions
+    # nothing new was applied; a replayed message may only move a position over events of another
+    # service the consumer never hears of
+    assert all(positions[c] <= again[c] <= head for c in positions), (positions, again)
 
 
 async def _outbox_empty(pool) -> bool:
@@ -288,7 +288,7 @@ async def test_trace_shows_a_cases_events_and_the_consumers_that_applied_them(st
     assert re.search(rf"\d+\s+{re.escape(case_id)}\s+1\s+CaseReceived\s+case-events", traced.stdout)
     assert re.search(rf"{re.escape(case_id)}/dispatch\s+1\s+CaseDispatched\s+dispatch-events", traced.stdout)
     for consumer in positions:
-        assert re.search(rf"^  {re.escape(consumer)}\s+up to position {head} \((\d+) of \1 events\)",
+        assert re.search(rf"^  {re.escape(consumer)}\s+up to position {positions[consumer]} \(\d+ of \d+ events\)",
                          traced.stdout, re.M), traced.stdout
 
     unknown = await on_the_stack(stack, "trace", "C-NO-SUCH-CASE")
