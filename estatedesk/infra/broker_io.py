@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 from estatedesk.contracts import TOPICS
+from estatedesk.messaging import kafka
 
 Partition = tuple[str, int]
 READ_TIMEOUT_S = 10.0
@@ -22,9 +23,7 @@ class Message:
 
 
 def _admin(servers: str):
-    from kafka.admin import KafkaAdminClient
-
-    return KafkaAdminClient(bootstrap_servers=servers, client_id="estatedesk-broker-trim")
+    return kafka._admin(servers, 5000)
 
 
 def end_offsets(servers: str, topics: tuple[str, ...] = TOPICS) -> dict[Partition, int]:
