@@ -11,6 +11,7 @@ Reports, in one run on a fresh stack:
 - the idle CPU of the whole stack over S seconds.
 
     python -m bench.e2e [--cases 2000] [--clients 16] [--rate 10] [--latency-s 30] [--idle-s 30]
+                        [--set VARIABLE=VALUE ...]
 """
 from __future__ import annotations
 
@@ -215,8 +216,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--latency-s", type=float, default=30.0)
     parser.add_argument("--idle-s", type=float, default=30.0)
+    parser.add_argument("--set", action="append", default=[], metavar="VARIABLE=VALUE",
+                        help="a setting for the stack, e.g. ESTATEDESK_QUIET_FETCH_WAIT_MS=500")
     args = parser.parse_args()
     stack = DevStack.fresh()
+    stack.settings = dict(item.split("=", 1) for item in args.set)
     try:
         stack.start()
         asyncio.run(run(stack, args))

@@ -97,6 +97,7 @@ class DevStack:
     data_dir: Path
     ports: dict[str, int]
     process: subprocess.Popen | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # extra variables, e.g. to compare a setting
 
     @classmethod
     def fresh(cls) -> "DevStack":
@@ -118,7 +119,7 @@ class DevStack:
         env.update({"ESTATEDESK_BROKER_PORT": str(self.ports["broker"]),
                     "ESTATEDESK_POSTGRES_PORT": str(self.ports["postgres"]),
                     "ESTATEDESK_DATA_DIR": str(self.data_dir), "ESTATEDESK_LOG_LEVEL": "WARNING",
-                    "ESTATEDESK_GROUP_PREFIX": f"faults-{uuid.uuid4().hex[:6]}"})
+                    "ESTATEDESK_GROUP_PREFIX": f"faults-{uuid.uuid4().hex[:6]}", **self.settings})
         return env
 
     def start(self, timeout: float = 180) -> None:

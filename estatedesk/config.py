@@ -47,8 +47,14 @@ class Settings(BaseSettings):
         1_048_576, ge=1, description="Largest request body a service reads; a larger one is answered 413."
     )
     estatedesk_fetch_max_wait_ms: int = Field(
-        10, description="Consumer fetch wait; Tansu answers a waiting fetch after about half of it."
+        10, description="Consumer fetch wait while messages flow; Tansu answers a waiting fetch after about"
+                        " half of it."
     )
+    estatedesk_quiet_fetch_wait_ms: int = Field(
+        200, description="Consumer fetch wait once the topics have been quiet for ESTATEDESK_QUIET_AFTER_S:"
+                         " an idle stack sleeps; the first message after the quiet costs up to half of it."
+    )
+    estatedesk_quiet_after_s: float = Field(1.0, description="Seconds without a message before a consumer waits long.")
     estatedesk_session_timeout_s: float = Field(
         6.0, description="Consumer-group session timeout; a group join takes about half of it."
     )

@@ -1,30 +1,57 @@
-"""A faust App tuned for fast group joins and short fetch waits, run inside our own loop.
+"""A faust App tuned for fast group joins and adaptive fetch waits, run inside our own loop.
 
 faust's aiokafka driver hard-codes `fetch_max_wait_ms=1500`; on Tansu a waiting fetch
 returns after about half of that, which would add ~750 ms to every hop. The consumer
-thread below sets the configured wait instead. Group joins take about half the session
-timeout on Tansu, hence the short session timeout.
+thread below sets the wait of `FetchWait` instead: short while messages flow, long when the
+topics are quiet. Group joins take about half the session timeout on Tansu, hence the short
+session timeout.
 """
 from __future__ import annotations
+
+import time
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from estatedesk.config import Settings
 
+from .fetch_wait import FetchWait
 
-def _consumer_thread_class(fetch_max_wait_ms: int):
+
+def adapt_fetch_wait(consumer, wait: FetchWait) -> None:
+    """Make the started aiokafka `consumer` choose each fetch's wait by `wait`."""
+    fetcher = consumer._fetcher
+    fetch_once = fetcher._proc_fetch_request
+
+    async def fetch_and_adapt(assignment, node_id, request):
+        had_data = await fetch_once(assignment, node_id, request)
+        fetcher._fetch_max_wait_ms = wait.after_fetch(bool(had_data), time.monotonic())
+        return had_data
+
+    fetcher._proc_fetch_request = fetch_and_adapt
+
+
+def _consumer_thread_class(settings: Settings):
     class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport):
             consumer = super()._create_worker_consumer(transport)
-            consumer._fetch_max_wait_ms = fetch_max_wait_ms
+            consumer._fetch_max_wait_ms = settings.estatedesk_fetch_max_wait_ms
+            start = consumer.start
+
+            async def start_adapting():
+                await start()
+                adapt_fetch_wait(consumer, FetchWait(settings.estatedesk_fetch_max_wait_ms,
+                                                     settings.estatedesk_quiet_fetch_wait_ms,
+                                                     settings.estatedesk_quiet_after_s))
+
+            consumer.start = start_adapting
             return consumer
 
     return ConsumerThread
 
 
 def create_faust_app(settings: Settings, service: str) -> faust.App:
-    thread_class = _consumer_thread_class(settings.estatedesk_fetch_max_wait_ms)
+    thread_class = _consumer_thread_class(settings)
 
     class Consumer(faust_aiokafka.Consumer):
         def _new_consumer_thread(self):
