@@ -26,11 +26,13 @@ async def lock_case(conn: asyncpg.Connection, consumer: str, case_id: str) -> No
 
 async def unapplied_events(conn: asyncpg.Connection, consumer: str, case_id: str) -> list[Envelope]:
     """The case's events this consumer has not applied, in store order; advances its checkpoint."""
-    applied = await conn.fetchval(
-        "SELECT position FROM case_positions WHERE consumer = $1 AND case_id = $2", consumer, case_id
-    ) or 0
+    # One round trip for the checkpoint and what lies after it; the caller holds the case's
+    # lock already (taken in an earlier statement, so this one's snapshot sees the checkpoint
+    # the previous holder committed).
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM events WHERE case_id = $1 AND position > $2 ORDER BY position", case_id, applied
+        f"SELECT {_COLUMNS} FROM events WHERE case_id = $2 AND position > coalesce("
+        "(SELECT position FROM case_positions WHERE consumer = $1 AND case_id = $2), 0) ORDER BY position",
+        consumer, case_id,
     )
     if rows:
         await conn.execute(
