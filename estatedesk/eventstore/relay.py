@@ -74,9 +74,11 @@ class OutboxRelay:
             self.stats.leader = True
             await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
             while not stop.is_set():
+                # cleared before reading, not after: a NOTIFY that arrives while a batch is
+                # read and published must wake the next round, not be wiped out
+                self._wake.clear()
                 sent = await self._relay_batch(conn)
                 if sent < self._batch:
-                    self._wake.clear()
                     await _first(stop.wait(), self._wake.wait(), timeout=self._idle)
         finally:
             self.stats.leader = False

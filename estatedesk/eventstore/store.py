@@ -66,30 +66,61 @@ async def write_outbox(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) 
     return len(rows)
 
 
-async def _stream_version(conn: asyncpg.Connection, stream_id: str) -> int:
-    return await conn.fetchval("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
+# One statement under the append lock: check the stream's version, store the events with the
+# next positions and queue their outbox rows, so the lock is held for one round trip, not five.
+# The lock is taken by an earlier statement, so this one's snapshot sees every append before it.
+# $2 is the version the stream must be at, or NULL to append at its end (a service's own stream).
+_APPEND = f"""
+WITH current AS (SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1),
+new AS (
+    SELECT e.*, (SELECT version FROM current) + e.n AS version
+    FROM unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                $10::text[], $11::text[], $12::text[], $13::jsonb[]) WITH ORDINALITY
+         AS e(event_id, event_type, schema_version, case_id, estate_id, occurred_at, recorded_at, producer,
+              correlation_id, causation_id, payload, n)
+    WHERE $2::int IS NULL OR (SELECT version FROM current) = $2
+),
+stored AS (
+    INSERT INTO events ({_COLUMNS})
+    SELECT $1, version, nextval('event_position_seq'), event_id, event_type, schema_version, case_id, estate_id,
+           occurred_at, recorded_at, producer, correlation_id, causation_id, payload
+    FROM new ORDER BY n
+    RETURNING position
+),
+queued AS (
+    INSERT INTO outbox (topic, key, message)
+    SELECT topic, key, message FROM unnest($14::text[], $15::text[], $16::bytea[]) WITH ORDINALITY
+         AS o(topic, key, message, n)
+    WHERE EXISTS (SELECT 1 FROM new) ORDER BY n
+    RETURNING 1
+)
+SELECT (SELECT version FROM current) AS version, (SELECT max(position) FROM stored) AS position,
+       CASE WHEN EXISTS (SELECT 1 FROM queued) THEN pg_notify('{OUTBOX_CHANNEL}', '') END AS notified
+"""
 
 
-async def _insert(conn: asyncpg.Connection, stream_id: str, versioned: list[tuple[int, Envelope]]) -> int:
-    await conn.executemany(
-        f"INSERT INTO events ({_COLUMNS}) VALUES"
-        " ($1, $2, nextval('event_position_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        [
-            (stream_id, version, e.event_id, e.event_type, e.schema_version, e.case_id, e.estate_id,
-             e.occurred_at, e.recorded_at, e.producer, e.correlation_id, e.causation_id, json.dumps(e.payload))
-            for version, e in versioned
-        ],
+async def _append_rows(conn: asyncpg.Connection, stream_id: str, expected_version: int | None,
+                       envelopes: Sequence[Envelope]) -> tuple[int, int | None]:
+    """(the stream's version before, the position of the last event stored — None if the
+    stream was not at `expected_version` and nothing was stored)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
+    published = [(topic, e) for e in envelopes if (topic := topic_of(e.event_type))]
+    row = await conn.fetchrow(
+        _APPEND, stream_id, expected_version,
+        [e.event_id for e in envelopes], [e.event_type for e in envelopes], [e.schema_version for e in envelopes],
+        [e.case_id for e in envelopes], [e.estate_id for e in envelopes], [e.occurred_at for e in envelopes],
+        [e.recorded_at for e in envelopes], [e.producer for e in envelopes], [e.correlation_id for e in envelopes],
+        [e.causation_id for e in envelopes], [json.dumps(e.payload) for e in envelopes],
+        [topic for topic, _ in published], [e.case_id for _, e in published], [e.to_bytes() for _, e in published],
     )
-    await write_outbox(conn, [e for _, e in versioned])
-    return await conn.fetchval("SELECT currval('event_position_seq')")
+    return row["version"], row["position"]
 
 
 async def record(conn: asyncpg.Connection, stream_id: str, envelopes: Sequence[Envelope]) -> None:
     """Append a service's own events (dispatch, SLA) at the end of their stream, with outbox
     rows, inside the caller's transaction; the caller's own locking orders its writes."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
-    current = await _stream_version(conn, stream_id)
-    await _insert(conn, stream_id, [(current + i, e) for i, e in enumerate(envelopes, 1)])
+    if envelopes:
+        await _append_rows(conn, stream_id, None, envelopes)
 
 
 class EventStore:
@@ -119,11 +150,10 @@ class EventStore:
         for offset, envelope in enumerate(envelopes, start=1):
             if envelope.stream_version != expected_version + offset:
                 raise ValueError("envelope stream_version does not follow expected_version")
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
-        actual = await _stream_version(conn, stream_id)
-        if actual != expected_version:
+        actual, position = await _append_rows(conn, stream_id, expected_version, envelopes)
+        if actual != expected_version or position is None:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
-        return await _insert(conn, stream_id, [(expected_version + i, e) for i, e in enumerate(envelopes, 1)])
+        return position
 
 
     async def read_stream(self, stream_id: str, after_version: int = 0, *,

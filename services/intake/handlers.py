@@ -104,11 +104,12 @@ class Intake:
             extra = await extra_facts_at_intake(conn, body, fact, estate, policy, now)
             envelopes = envelopes_for(case_id, estate.estate_id, 0, [fact, *extra], now,
                                       correlation_id=idempotency_key or case_id, occurred_at=fact.received_at)
-            position = await self.store.append(case_id, 0, envelopes, conn=conn)
             reporter = body.get("reporter") or {}
+            # before the append: the store's append lock is then held only for the events
             await conn.execute(
                 "INSERT INTO reporter_contacts (case_id, name, phone, household_id) VALUES ($1, $2, $3, $4)",
                 case_id, reporter.get("name"), reporter.get("phone"), reporter.get("household_id"))
+            position = await self.store.append(case_id, 0, envelopes, conn=conn)
             return {"case_id": case_id, "status": "received", "estate_id": estate.estate_id, "type": fact.type,
                     "priority": fact.priority, "received_at": fact.received_at.isoformat(), "position": position,
                     "events": [e.event_type for e in envelopes]}
