@@ -349,4 +349,8 @@ CATALOGUE: dict[str, str] = {
     'event.ConsultationTaken': 'Consultation taken',
     'rule.consultation_replied': 'consultation replied (10 min)',
     'rule.return_visit_retried': 'return visit retried (1 working day)',
+    'field.consultation_form': 'Asked',
+    'field.consultation_confidential': 'Confidential: content only for the desk and supervisors',
+    'option.oral': 'orally',
+    'option.written': 'in writing',
 }

@@ -349,4 +349,8 @@ CATALOGUE: dict[str, str] = {
     'event.ConsultationTaken': '咨询登记',
     'rule.consultation_replied': '咨询10分钟内答复',
     'rule.return_visit_retried': '1个工作日内再次回访',
+    'field.consultation_form': '咨询方式',
+    'field.consultation_confidential': '涉密:内容仅前台和主管可见',
+    'option.oral': '口头',
+    'option.written': '书面',
 }
