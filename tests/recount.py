@@ -61,6 +61,8 @@ class StoredCase:
     repeat: bool = False
     visits: list[str] = field(default_factory=list)
     bills: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # event id → (fen, supersedes)
+    unreachable: int = 0
+    visit_closed: bool = False
 
     @property
     def month(self) -> str:
@@ -89,6 +91,10 @@ class StoredCase:
             self.repeat = True
         elif kind == "ReturnVisitRecorded":
             self.visits.append(p["satisfaction"])
+        elif kind == "ReturnVisitAttempted":
+            self.unreachable += 1
+        elif kind == "ReturnVisitClosed":
+            self.visit_closed = True
         elif kind == "ChargeableWorkCompleted":
             self.bills[event_id] = (p["total_fen"], p.get("supersedes_event_id"))
         if kind in FIRST_RESPONSES and self.first_response_at is None:
@@ -231,6 +237,9 @@ def month_figures(cases: list[StoredCase]) -> dict[str, Any]:
         "escalations_by_level": dict(Counter(str(level) for c in cases for level in c.escalation_levels)),
         "repeat_complaints": sum(c.repeat for c in cases),
         "return_visits": _return_visits(cases),
+        "visit_reachability": {"reached": sum(len(c.visits) for c in cases),
+                               "unreachable_attempts": sum(c.unreachable for c in cases),
+                               "closed_unreachable": sum(c.visit_closed for c in cases)},
         "paid_work": _paid_work(cases),
         "top_problems": top_problems(cases),
     }

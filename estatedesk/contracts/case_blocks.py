@@ -34,4 +34,11 @@ class ViolationBlock(Input):
     severity: Literal["general", "major"]
 
 
-BLOCKS = {"repair": RepairBlock, "complaint": ComplaintBlock, "help": HelpBlock, "violation": ViolationBlock}
+class ConsultationBlock(Input):
+    form: Literal["oral", "written"] = Field(description="Asked in person or by phone, or in writing (003 §4.3)")
+    confidential: StrictBool = Field(False, description="Touches confidential matters: only the desk, the supervisor"
+                                                        " and the estate manager read its content (003 §4.3 4)")
+
+
+BLOCKS = {"repair": RepairBlock, "complaint": ComplaintBlock, "help": HelpBlock, "violation": ViolationBlock,
+          "consultation": ConsultationBlock}

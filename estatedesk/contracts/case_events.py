@@ -113,6 +113,30 @@ class ReturnVisitRecorded(_ByStaff):
     method: Literal["phone", "door"]
     satisfaction: Literal["satisfied", "neutral", "dissatisfied"]
     comments: str = ""
+    duration_minutes: int | None = None  # a door visit's length (002 §4.4.2: 10-20 min); schema version 2
+
+
+class ReturnVisitAttempted(_ByStaff):
+    """A return visit that did not reach the resident; another attempt is owed."""
+
+    method: Literal["phone", "door"]
+    attempt: int  # unreachable attempts since the last completion, this one included
+    comments: str = ""
+
+
+class ConsultationTaken(Payload):
+    """How a consultation came in, beside its CaseReceived (003 §4.3): oral or written, and
+    whether it touches confidential matters, whose content only the desk and supervisors read."""
+
+    form: Literal["oral", "written"]
+    confidential: bool = False
+
+
+class ReturnVisitClosed(_ByStaff):
+    """A supervisor ends the visit owed after repeated unreachable attempts, so the case can be archived."""
+
+    remark: str
+    attempts: int
 
 
 class CaseReopened(_ByStaff):
@@ -163,5 +187,6 @@ CASE_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     CaseRouted, CaseReplied, CaseReferredToSupervisor, CaseAccepted, WorkStarted, WorkPaused, WorkResumed,
     CaseTransferred, CaseRejected, WorkCompleted, InspectionRecorded, SupervisorReviewed, ReturnVisitRecorded,
     CaseReopened, CaseCancelled, CaseMerged, CaseArchived, ProgressNoted, RepeatComplaintDetected,
-    WarrantyDetermined, ViolationPenaltyRecorded,
+    WarrantyDetermined, ViolationPenaltyRecorded, ReturnVisitAttempted, ReturnVisitClosed,
+    ConsultationTaken,
 )

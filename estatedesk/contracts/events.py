@@ -233,6 +233,9 @@ def _register_upcasters() -> None:
 
     UPCASTERS[("InspectionRecorded", 1)] = inspection_v1_to_v2
     CURRENT_VERSION["InspectionRecorded"] = 2
+    # version 2 added a door visit's duration, optional: a version 1 payload reads as it is
+    UPCASTERS[("ReturnVisitRecorded", 1)] = dict
+    CURRENT_VERSION["ReturnVisitRecorded"] = 2
 
 
 _register_upcasters()

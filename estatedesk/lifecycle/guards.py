@@ -8,6 +8,7 @@ from .state import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
 WORKING = frozenset({"accepted", "in_progress"})
 FINISHED = frozenset({"completed", "inspected", "reviewed", "visited", "replied"})
+UNREACHABLE_BEFORE_CLOSING = 3  # unreachable attempts after which a supervisor may close the visit
 
 
 def _desk_case(s: CaseState) -> bool:
@@ -47,6 +48,7 @@ _GUARDS: dict[str, Callable[[CaseState], bool]] = {
     "merge": lambda s: not s.is_closed,
     "archive": _may_archive,
     "progress": lambda s: not s.is_closed,
+    "close-visit": lambda s: _may_visit(s) and s.unreachable_attempts >= UNREACHABLE_BEFORE_CLOSING,
 }
 
 _DESK = ("front_desk", "butler", "supervisor", "estate_manager")
@@ -61,6 +63,7 @@ ROLES: dict[str, frozenset[str]] = {
     "reopen": frozenset(_DESK + ("general_manager",) + _GROUP), "cancel": frozenset(_DESK),
     "merge": frozenset(_DESK), "archive": frozenset(_DESK),
     "progress": frozenset(_DESK + _WORKERS + _GROUP + ("general_manager",)),
+    "close-visit": frozenset({"supervisor", "estate_manager"}),
 }
 
 

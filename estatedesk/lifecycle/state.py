@@ -50,6 +50,8 @@ class CaseState:
     paused_from: str | None = None
     pause_reason: str | None = None
     household_id: str | None = None  # the reporter's household: the only cases its residents see
+    unreachable_attempts: int = 0  # return visits that missed the resident since the last completion
+    confidential: bool = False  # a confidential consultation: its content only for the desk and supervisors
 
     @property
     def is_closed(self) -> bool:
@@ -113,7 +115,7 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
         return {"status": state.paused_from or "in_progress", "paused_from": None, "pause_reason": None}
     if event_type == "WorkCompleted":
         return {"status": "completed", "completions": payload["completion_number"], "inspection_passed": False,
-                "reviewed": False, "visited": False}
+                "reviewed": False, "visited": False, "unreachable_attempts": 0}
     if event_type == "ChargeableWorkCompleted":
         return {"last_charge_event_id": str(charge_event_id(state.case_id, payload["completion_number"]))}
     if event_type == "InspectionRecorded":
@@ -122,8 +124,15 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
         return {"status": "reviewed", "reviewed": True}
     if event_type == "ReturnVisitRecorded":
         return {"status": "visited", "visited": True} if payload["satisfaction"] != "dissatisfied" else {}
+    if event_type == "ConsultationTaken":
+        return {"confidential": bool(payload.get("confidential"))}
+    if event_type == "ReturnVisitAttempted":
+        return {"unreachable_attempts": state.unreachable_attempts + 1}
+    if event_type == "ReturnVisitClosed":  # the visit owed is settled without one: archivable
+        return {"status": "visited", "visited": True}
     if event_type == "CaseReopened":  # back to work: every closure step is owed again
         return {"status": "in_progress", "inspection_passed": False, "reviewed": False, "visited": False,
+                "unreachable_attempts": 0,
                 "paused_from": None, "pause_reason": None}
     if event_type == "WarrantyDetermined":
         return {"in_warranty": payload["in_warranty"]}

@@ -116,6 +116,7 @@ class CaseFilter:
     due_before: datetime | None = None
     text: str | None = None
     mine: tuple[str, list[str]] | None = None  # (user, the user's departments)
+    confidential_text: bool = True  # False: a confidential consultation is found by its title only
 
 
 def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) -> tuple[str, list]:
@@ -146,7 +147,9 @@ def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) ->
         within = f"{in_estates()} AND " if f.estates is not None else ""
         clauses.append(f"case_id IN (SELECT case_id FROM case_search WHERE {within}"
                        f"grams @> {arg(query_grams(f.text))}::text[])")
-        clauses.append(f"strpos(lower(view->>'title') || ' ' || lower(coalesce(view->>'description', '')),"
+        description = "view->>'description'" if f.confidential_text else \
+            "CASE WHEN view->'consultation'->>'confidential' = 'true' THEN '' ELSE view->>'description' END"
+        clauses.append(f"strpos(lower(view->>'title') || ' ' || lower(coalesce({description}, '')),"
                        f" {arg(normal_query(f.text))}) > 0")
     if f.mine is not None:
         user, departments = f.mine

@@ -16,7 +16,7 @@ from estatedesk.web.security import PrincipalDep
 from estatedesk.lifecycle import DEPARTMENT_BOUND, allowed_commands
 
 from . import projection
-from .domain.case_view import household_of, lifecycle_of, public
+from .domain.case_view import CONFIDENTIAL_READERS, for_reader, household_of, lifecycle_of, public
 from .freshness import wait_until_applied
 from .staff import departments_of
 
@@ -49,7 +49,7 @@ async def get_case(case_id: CaseIdPath, principal: PrincipalDep, request: Reques
     departments = await departments_of(request.app.state.pool, [view["estate_id"]], principal.user) \
         if principal.role in DEPARTMENT_BOUND else []
     allowed = allowed_commands(lifecycle_of(view), principal.role, departments)
-    view = {**public(view), "allowed_commands": allowed}
+    view = {**for_reader(public(view), principal.role), "allowed_commands": allowed}
     if principal.role in STAFF_ROLES and view["estate_id"] in principal.estates:
         view["reporter"] = {**view["reporter"], **await projection.reporter_contact(request.app.state.pool, case_id)}
     return view
@@ -84,11 +84,12 @@ async def list_cases(
     case_filter = projection.CaseFilter(
         estates=estates, status=status, type=type, department=department, breached=breached, assignee=assignee,
         coordinator=coordinator, household_id=household_id, due_before=due_before, text=q,
+        confidential_text=principal.role in CONFIDENTIAL_READERS,
         mine=(principal.user, await departments_of(pool, estates or list(principal.estates), principal.user))
         if mine else None)
     items = await projection.list_views(pool, case_filter, limit=limit, after=_decode_cursor(cursor))
     next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
-    return {"items": [public(item) for item in items], "next_cursor": next_cursor}
+    return {"items": [for_reader(public(item), principal.role) for item in items], "next_cursor": next_cursor}
 
 
 def _encode_cursor(view: dict) -> str:

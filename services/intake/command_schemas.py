@@ -82,8 +82,15 @@ class ReviewIn(_Body):
 
 class ReturnVisitIn(_Body):
     method: Literal["phone", "door"]
-    satisfaction: Literal["satisfied", "neutral", "dissatisfied"]
+    outcome: Literal["reached", "unreachable"] = Field("reached", description="unreachable: no answer, nobody home")
+    satisfaction: Literal["satisfied", "neutral", "dissatisfied"] | None = Field(
+        None, description="Required when the resident was reached")
+    duration_minutes: StrictInt | None = Field(None, gt=0, le=600, description="A door visit's length")
     comments: _text(2000) = ""
+
+
+class CloseVisitIn(_Body):
+    remark: _text(1000, required=True)
 
 
 class ReasonIn(_Body):
@@ -125,4 +132,6 @@ COMMAND_BODIES: dict[str, tuple[type[BaseModel], str, dict]] = {
     "archive": (EmptyIn, "Close the file", {}),
     "progress": (ProgressIn, "A progress note (reported to the group register for group-transferred complaints)",
                  {"note": "parts ordered, fitting on Thursday"}),
+    "close-visit": (CloseVisitIn, "After three unreachable attempts a supervisor closes the visit owed, with a remark",
+                    {"remark": "three calls and a door visit, nobody home; resident moved out"}),
 }

@@ -1,4 +1,5 @@
-"""Facts decided when a case is received, beside CaseReceived itself: warranty and repeats.
+"""Facts decided when a case is received, beside CaseReceived itself: warranty, repeats and
+a consultation's form.
 
 The rules are pure (domain/coverage.py, domain/repeats.py); this module fetches what they
 need from the store inside the intake's transaction.
@@ -11,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from estatedesk.contracts import Payload
+from estatedesk.contracts.case_events import ConsultationTaken
 from estatedesk.contracts.events import CaseReceived
 
 from .domain import coverage, repeats
@@ -35,6 +37,9 @@ async def extra_facts_at_intake(conn: asyncpg.Connection, body: dict[str, Any], 
         repeat = await _repeat_complaint(conn, body, fact, estate, policy)
         if repeat:
             facts.append(repeat)
+    consultation = body.get("consultation")
+    if fact.type == "consultation" and consultation:
+        facts.append(ConsultationTaken(form=consultation["form"], confidential=consultation.get("confidential", False)))
     return facts
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from estatedesk.contracts.case_blocks import ComplaintBlock, HelpBlock, RepairBlock, ViolationBlock
+from estatedesk.contracts.case_blocks import ComplaintBlock, ConsultationBlock, HelpBlock, RepairBlock, ViolationBlock
 from estatedesk.contracts.events import Location
 from estatedesk.inputs import Id, Input, IsoDatetime, Line, Text
 
@@ -44,6 +44,7 @@ class CaseIn(Input):
     complaint: ComplaintBlock | None = None
     help: HelpBlock | None = None
     violation: ViolationBlock | None = None
+    consultation: ConsultationBlock | None = None
 
 
 class CaseAccepted(BaseModel):

@@ -36,6 +36,7 @@ def new_view(event: dict) -> View:
         "first_response_at": None, "completed_at": None, "closed_at": None, "return_visits": [],
         "repeat_of": None, "in_warranty": None, "charges": [], "penalty_fen": 0,
         "group_ref": (p.get("complaint") or {}).get("group_ref"), "lifecycle": state.to_json(),
+        "consultation": None, "visit_attempts": [], "visit_closed": None,
     }
 
 
@@ -112,7 +113,18 @@ def _completed(view: View, p: dict, event: dict) -> None:
 def _visited(view: View, p: dict, event: dict) -> None:
     view["return_visits"] = [*view["return_visits"], {
         "at": event["occurred_at"], "method": p["method"], "satisfaction": p["satisfaction"],
+        "comments": p.get("comments", ""), "actor": p.get("actor"), "duration_minutes": p.get("duration_minutes")}]
+
+
+def _attempted(view: View, p: dict, event: dict) -> None:
+    view["visit_attempts"] = [*view.get("visit_attempts", []), {
+        "at": event["occurred_at"], "method": p["method"], "attempt": p["attempt"],
         "comments": p.get("comments", ""), "actor": p.get("actor")}]
+
+
+def _visit_closed(view: View, p: dict, event: dict) -> None:
+    view["visit_closed"] = {"at": event["occurred_at"], "remark": p["remark"], "attempts": p["attempts"],
+                            "actor": p.get("actor")}
 
 
 def _charged(view: View, p: dict, event: dict) -> None:
@@ -137,6 +149,9 @@ _HANDLERS = {
     "ReturnVisitRecorded": _visited, "ChargeableWorkCompleted": _charged, "EscalationRaised": _escalated,
     "RepeatComplaintDetected": lambda v, p, e: v.update(repeat_of=p["earlier_case_id"]),
     "ViolationPenaltyRecorded": _penalty,
+    "ConsultationTaken": lambda v, p, e: v.update(consultation={"form": p["form"],
+                                                                "confidential": p.get("confidential", False)}),
+    "ReturnVisitAttempted": _attempted, "ReturnVisitClosed": _visit_closed,
 }
 
 
@@ -220,6 +235,25 @@ def next_due_at(view: View) -> str | None:
 def household_of(view: View) -> str | None:
     """The reporter's household: whose residents may see the case."""
     return (view.get("reporter") or {}).get("household_id")
+
+
+# What a confidential consultation says (003 §4.3 4): read only by these roles.
+CONFIDENTIAL_READERS = frozenset({"front_desk", "supervisor", "estate_manager"})
+CONFIDENTIAL_DETAILS = frozenset({"answer", "handling", "result", "reason", "note", "comments", "remark"})
+WITHHELD_TEXT = "(confidential)"
+
+
+def for_reader(view: View, role: str) -> View:
+    """The view as `role` may read it: a confidential consultation without its description,
+    nor what anyone wrote on it, for everyone but the desk and its supervisors."""
+    if not (view.get("consultation") or {}).get("confidential") or role in CONFIDENTIAL_READERS:
+        return view
+    history = [{**h, "details": {k: (WITHHELD_TEXT if k in CONFIDENTIAL_DETAILS and v else v)
+                                 for k, v in h["details"].items()}} for h in view.get("history", [])]
+    return {**view, "description": WITHHELD_TEXT if view.get("description") else "", "history": history,
+            "return_visits": [{**v, "comments": WITHHELD_TEXT if v.get("comments") else ""}
+                              for v in view.get("return_visits", [])],
+            "content_withheld": True}
 
 
 def public(view: View) -> View:

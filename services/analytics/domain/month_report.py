@@ -9,6 +9,8 @@ Definitions, so that every figure can be checked by hand:
   instance that breached counts as breached whatever came after it (pause, resume, reopening);
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction is the
   last visit of each case;
+- visit reachability: visits that reached the resident, unreachable attempts, and visits a
+  supervisor closed after the resident stayed unreachable;
 - paid work: the effective bills (a recompletion's bill replaces the earlier one);
 - by department: the first department the case is with at the end, `unrouted` while it is with
   none (never routed, or a transfer or rejection not yet decided again);
@@ -94,6 +96,9 @@ def figures(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
                           "coverage": round(visited / completed, 4) if completed else None,
                           "satisfaction": dict(satisfaction),
                           "satisfied_share": round(satisfaction["satisfied"] / visits, 4) if visits else None},
+        "visit_reachability": {"reached": sum(len(v["return_visits"]) for v in views),
+                               "unreachable_attempts": sum(len(v.get("visit_attempts", [])) for v in views),
+                               "closed_unreachable": sum(1 for v in views if v.get("visit_closed"))},
         "paid_work": {"cases": paid_cases, "total_fen": paid_fen},
         "top_problems": [{"location": place, "category": category, "count": n}
                          for (place, category), n in sorted(problems.items(), key=lambda x: (-x[1], x[0]))

@@ -77,8 +77,14 @@ class NotesForm(_Form):
 
 class ReturnVisitForm(_Form):
     method: Literal["phone", "door"]
+    outcome: Literal["reached", "unreachable"] = "reached"
     satisfaction: Literal["satisfied", "neutral", "dissatisfied"]
+    duration_minutes: str = Field("", max_length=10)
     comments: str = Field("", max_length=2000)
+
+
+class CloseVisitForm(_Form):
+    remark: str = Field(min_length=1, max_length=1000)
 
 
 class MergeForm(_Form):
@@ -114,6 +120,18 @@ def _charge_lines(form: CompleteForm) -> list[dict]:
             raise ChargeLineError(f"charge_price_{i}", "must be an amount in yuan, e.g. 35.00")
         lines.append({"item": item, "quantity": qty, "unit_price_fen": fen})
     return lines
+
+
+def _return_visit(f: ReturnVisitForm) -> dict:
+    """An unreachable resident gave no satisfaction, and only a door visit has a duration."""
+    if f.outcome == "unreachable":
+        return {"method": f.method, "outcome": f.outcome, "comments": f.comments}
+    body = {"method": f.method, "outcome": f.outcome, "satisfaction": f.satisfaction, "comments": f.comments}
+    if f.duration_minutes:
+        if not f.duration_minutes.isdigit():
+            raise ChargeLineError("duration_minutes", "must be a whole number of minutes")
+        body["duration_minutes"] = int(f.duration_minutes)
+    return body
 
 
 def _reply(f: ReplyForm) -> dict:
@@ -161,15 +179,18 @@ COMMAND_FORMS: dict[str, CommandForm] = {
                                       "notes": f.notes}),
     "review": CommandForm(NotesForm, (Input("notes", "textarea"),), _same("notes")),
     "return-visit": CommandForm(ReturnVisitForm, (Input("method", "select", ("phone", "door"), True),
+                                                  Input("outcome", "select", ("reached", "unreachable"), True),
                                                   Input("satisfaction", "select",
                                                         ("satisfied", "neutral", "dissatisfied"), True),
+                                                  Input("duration_minutes", "number"),
                                                   Input("comments", "textarea")),
-                                _same("method", "satisfaction", "comments")),
+                                _return_visit),
     "reopen": CommandForm(ReasonForm, (Input("reason", required=True),), _same("reason")),
     "cancel": CommandForm(ReasonForm, (Input("reason", required=True),), _same("reason")),
     "merge": CommandForm(MergeForm, (Input("into_case_id", required=True),), _same("into_case_id")),
     "archive": CommandForm(NoFields, (), lambda f: {}),
     "progress": CommandForm(ProgressForm, (Input("note", "textarea", required=True),), _same("note")),
+    "close-visit": CommandForm(CloseVisitForm, (Input("remark", "textarea", required=True),), _same("remark")),
 }
 
 

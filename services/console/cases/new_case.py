@@ -46,6 +46,8 @@ class NewCaseForm(BaseModel):
     complaint_group_ref: str = Field("", max_length=64)
     help_serious: Literal["", "on"] = ""
     violation_severity: Literal["", "general", "major"] = ""
+    consultation_form: Literal["", "oral", "written"] = ""
+    consultation_confidential: Literal["", "on"] = ""
 
 
 class FormProblem(ValueError):
@@ -96,6 +98,9 @@ def case_body(form: NewCaseForm, tz: str) -> dict:
         body["help"] = {"serious": form.help_serious == "on"}
     elif form.type == "violation":
         body["violation"] = {"severity": form.violation_severity or None}
+    elif form.type == "consultation" and (form.consultation_form or form.consultation_confidential):
+        body["consultation"] = {"form": form.consultation_form or None,
+                                "confidential": form.consultation_confidential == "on"}
     return body
 
 
@@ -108,4 +113,5 @@ API_FIELDS = {
     "complaint.origin": "complaint_origin", "complaint.related_case_id": "complaint_related_case_id",
     "complaint.group_ref": "complaint_group_ref", "help.serious": "help_serious",
     "violation.severity": "violation_severity",
+    "consultation.form": "consultation_form", "consultation.confidential": "consultation_confidential",
 }

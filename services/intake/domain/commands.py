@@ -14,7 +14,7 @@ from estatedesk.contracts import Payload
 from estatedesk.contracts.case_events import (
     CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
     CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeLine, InspectionRecorded,
-    ProgressNoted, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
+    ProgressNoted, ReturnVisitAttempted, ReturnVisitClosed, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
     WorkResumed, WorkStarted,
 )
 
@@ -186,19 +186,42 @@ def review(state, data, actor, now):
 
 
 def return_visit(state, data, actor, now):
+    """A visit that reached the resident records satisfaction (a door visit its duration);
+    one that did not is an attempt, and another is owed."""
     by = _check("return-visit", state, actor)
     errors = []
+    outcome = data.get("outcome", "reached")
     if data.get("method") not in ("phone", "door"):
         errors.append(("method", "must be phone or door"))
-    if data.get("satisfaction") not in ("satisfied", "neutral", "dissatisfied"):
+    if outcome not in ("reached", "unreachable"):
+        errors.append(("outcome", "must be reached or unreachable"))
+    elif outcome == "reached" and data.get("satisfaction") not in ("satisfied", "neutral", "dissatisfied"):
         errors.append(("satisfaction", "must be satisfied, neutral or dissatisfied"))
+    elif outcome == "unreachable" and data.get("satisfaction") is not None:
+        errors.append(("satisfaction", "an unreachable resident gave none"))
+    duration = data.get("duration_minutes")
+    if duration is not None and (data.get("method") != "door" or outcome != "reached"):
+        errors.append(("duration_minutes", "only a door visit that reached the resident has a duration"))
+    elif duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration <= 0):
+        errors.append(("duration_minutes", "must be a positive whole number of minutes"))
     if errors:
         raise InvalidCommand(errors)
+    if outcome == "unreachable":
+        return [ReturnVisitAttempted(method=data["method"], attempt=state.unreachable_attempts + 1,
+                                     comments=data.get("comments", ""), **by)]
     visit = ReturnVisitRecorded(method=data["method"], satisfaction=data["satisfaction"],
-                                comments=data.get("comments", ""), **by)
+                                comments=data.get("comments", ""), duration_minutes=duration, **by)
     if data["satisfaction"] != "dissatisfied":
         return [visit]
     return [visit, CaseReopened(reason="resident dissatisfied at the return visit", **by)]
+
+
+def close_visit(state, data, actor, now):
+    """The resident could not be reached however often tried: a supervisor settles the visit
+    with a remark, so the case is never stuck un-archivable."""
+    by = _check("close-visit", state, actor)
+    _required(data, "remark")
+    return [ReturnVisitClosed(remark=data["remark"], attempts=state.unreachable_attempts, **by)]
 
 
 def reopen(state, data, actor, now):
@@ -246,5 +269,6 @@ COMMANDS: dict[str, Callable[..., list[Payload]]] = {
     "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
     "reject": reject, "complete": complete, "inspect": inspect, "review": review, "return-visit": return_visit,
     "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
+    "close-visit": close_visit,
 }
 __all__ = ["Actor", "COMMANDS", "DESK_TYPES", "NEEDS_FULL_CLOSURE", "REFERS_TO"]

@@ -60,6 +60,8 @@ class InstantEscalation:
     serious_emergency_only: bool = False
 
 
+# An attempt that missed the resident is the visit made on time; the retry clock owes the next.
+VISIT_SETTLED = frozenset({"ReturnVisitRecorded", "ReturnVisitAttempted", "ReturnVisitClosed"})
 SUPERVISOR_THEN_UP = (Escalation(1, "supervisor", reason="deadline missed"),
                       Escalation(2, "estate_manager", timedelta(hours=4), "still open 4 h after the deadline"),
                       Escalation(3, "general_manager", timedelta(hours=24), "still open a day after the deadline"))
@@ -79,8 +81,16 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
               origins=frozenset({"group_center", "quality_office"}),
               escalations=(Escalation(1, "supervisor", reason="progress owed to the group register"),)),
     ClockRule("return_visit_made", frozenset({"repair", "complaint", "help", "violation"}),
-              frozenset({"WorkCompleted"}), frozenset({"ReturnVisitRecorded"}), timedelta(0), clock="business_hours",
+              frozenset({"WorkCompleted"}), VISIT_SETTLED, timedelta(0), clock="business_hours",
               working_days=1, escalations=(Escalation(1, "supervisor", reason="return visit overdue"),)),
+    # 003 §4.1 2) A: the quick reply holds for consultations as for help requests
+    ClockRule("consultation_replied", frozenset({"consultation"}), frozenset({"CaseReceived"}),
+              frozenset({"CaseReplied"}), timedelta(minutes=10), escalations=SUPERVISOR_THEN_UP[:1]),
+    # a resident not reached is tried again within a working day, until reached or the visit is closed
+    ClockRule("return_visit_retried", frozenset({"repair", "complaint", "help", "violation", "consultation",
+                                                 "suggestion"}),
+              frozenset({"ReturnVisitAttempted"}), VISIT_SETTLED, timedelta(0), clock="business_hours",
+              working_days=1, escalations=(Escalation(1, "supervisor", reason="resident unreachable: retry overdue"),)),
 )
 DEFAULT_INSTANT: tuple[InstantEscalation, ...] = (
     InstantEscalation("serious_emergency", "CaseReceived", 1, "estate_manager",
