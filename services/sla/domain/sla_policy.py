@@ -78,7 +78,7 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
               frozenset({"ProgressNoted", "WorkCompleted"}), timedelta(hours=24),
               origins=frozenset({"group_center", "quality_office"}),
               escalations=(Escalation(1, "supervisor", reason="progress owed to the group register"),)),
-    ClockRule("return_visit_made", frozenset({"repair", "complaint", "help", "violation"}),
+    ClockRule("return_visit_made", frozenset({"repair", "complaint", "help"}),  # violations get no visit (000 §1)
               frozenset({"WorkCompleted"}), frozenset({"ReturnVisitRecorded"}), timedelta(0), clock="business_hours",
               working_days=1, escalations=(Escalation(1, "supervisor", reason="return visit overdue"),)),
 )
