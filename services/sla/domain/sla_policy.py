@@ -80,7 +80,8 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
               frozenset({"ProgressNoted", "WorkCompleted"}), timedelta(hours=24),
               origins=frozenset({"group_center", "quality_office"}),
               escalations=(Escalation(1, "supervisor", reason="progress owed to the group register"),)),
-    ClockRule("return_visit_made", frozenset({"repair", "complaint", "help", "violation"}),
+    # violations get no satisfaction visit (000 §1)
+    ClockRule("return_visit_made", frozenset({"repair", "complaint", "help"}),
               frozenset({"WorkCompleted"}), VISIT_SETTLED, timedelta(0), clock="business_hours",
               working_days=1, escalations=(Escalation(1, "supervisor", reason="return visit overdue"),)),
     # 003 §4.1 2) A: the quick reply holds for consultations as for help requests
