@@ -193,6 +193,7 @@ class EstatePolicySet(Payload):
     warranty: dict[str, Any] | None = None
     complaints: dict[str, Any] | None = None
     set_by: str
+    feedback: dict[str, Any] | None = None
 
 
 _TOPIC_OF: dict[type[Payload], str] = {

@@ -29,7 +29,7 @@ def validate_policy(body: dict[str, Any], version: int) -> None:
         raise InvalidCommand(errors)
 
 
-POLICY_BLOCKS = ("dispatch", "sla", "warranty", "complaints")
+POLICY_BLOCKS = ("dispatch", "sla", "warranty", "complaints", "feedback")
 
 
 def carried_over(previous: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

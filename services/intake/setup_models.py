@@ -234,6 +234,13 @@ class ComplaintsBlock(Input):
                                           description="A second complaint on the same matter within it is a repeat")
 
 
+class FeedbackBlock(Input):
+    due_at: Clock = Field("17:00", description="Estate time by which every department sends its daily feedback")
+    working_days_only: StrictBool = Field(False, description="Owed on working days only; by default every day")
+    manager_after_minutes: StrictInt = Field(120, ge=0, le=24 * 60,
+                                             description="Still missing this long after, the estate manager is told")
+
+
 class PolicyIn(Input):
     model_config = {
         "extra": "forbid",
@@ -249,8 +256,9 @@ class PolicyIn(Input):
     sla: SlaBlock | None = Field(None, description="Service targets, clocks and escalation chains")
     warranty: WarrantyBlock | None = Field(None, description="Liability years per component")
     complaints: ComplaintsBlock | None = Field(None, description="e.g. repeat window in days")
+    feedback: FeedbackBlock | None = Field(None, description="Daily departmental feedback: due time, which days")
 
     def blocks(self) -> dict:
         """The blocks this request carries, as stored (absent ones are carried over)."""
         return {name: getattr(self, name).model_dump(mode="json", by_alias=True, exclude_none=True)
-                for name in ("dispatch", "sla", "warranty", "complaints") if getattr(self, name) is not None}
+                for name in ("dispatch", "sla", "warranty", "complaints", "feedback") if getattr(self, name) is not None}

@@ -1,10 +1,12 @@
-"""Department daily feedback (002 §4.7): by 17:00 estate time on each working day every
-department reports the day's work orders; one that has not is flagged, once."""
+"""Department daily feedback (002 §4.7): the I/O around `domain.daily_feedback`. Each pass
+reads, per estate, its departments, its feedback policy, the reports and the flags already
+raised, and records whatever the domain says is due, each under an id derived from its
+department, day and level, so a flag is raised once whatever the number of passes."""
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
@@ -13,15 +15,15 @@ from estatedesk.streams import estate_stream, feedback_stream
 from estatedesk.contracts import Envelope, derived_event_id
 from estatedesk.eventstore import record
 
+from .domain.daily_feedback import RULE, Flag, due_flags, rules_from
 from .domain.working_time import is_working_day
 
-FEEDBACK_DUE = time(17, 0)
 NOT_A_DEPARTMENT = frozenset({"estate_manager"})
 log = logging.getLogger(__name__)
 
 
 async def flag_missing_feedback(pool: asyncpg.Pool, now: datetime) -> int:
-    """Settle today's feedback of every estate whose 17:00 has passed; returns the flags raised."""
+    """Raise the feedback flags due by `now` in every estate; returns the events recorded."""
     flagged = 0
     async with pool.acquire() as conn, conn.transaction():
         estates = await conn.fetch(
@@ -37,31 +39,61 @@ async def flag_missing_feedback(pool: asyncpg.Pool, now: datetime) -> int:
     return flagged
 
 
+async def feedback_block(conn, estate_id: str) -> dict | None:
+    raw = await conn.fetchval("SELECT payload->'feedback' FROM events WHERE stream_id = $1"
+                              " AND event_type = 'EstatePolicySet' ORDER BY version DESC LIMIT 1",
+                              estate_stream(estate_id))
+    return json.loads(raw) if raw else None
+
+
+def departments_of(config: dict) -> list[str]:
+    return sorted(set(config.get("staff", {})) - NOT_A_DEPARTMENT)
+
+
+async def reported_departments(conn, estate_id: str, day) -> set[str]:
+    rows = await conn.fetch("SELECT payload->>'department' AS d FROM events WHERE stream_id = $1"
+                            " AND event_type = 'DailyFeedbackReported' AND payload->>'day' = $2",
+                            estate_stream(estate_id), day.isoformat())
+    return {r["d"] for r in rows}
+
+
+async def _raised(conn, estate_id: str, day) -> set[tuple[str, int]]:
+    rows = await conn.fetch("SELECT event_type, payload FROM events WHERE stream_id = $1"
+                            " AND event_type IN ('DailyFeedbackMissed', 'EscalationRaised')",
+                            feedback_stream(estate_id))
+    raised: set[tuple[str, int]] = set()
+    for row in rows:
+        p = json.loads(row["payload"])
+        if row["event_type"] == "DailyFeedbackMissed" and p["day"] == day.isoformat():
+            raised.add((p["department"], 1))
+        elif row["event_type"] == "EscalationRaised" and (p.get("obligation_id") or "").endswith(f":{day}"):
+            raised.add((p["obligation_id"].split(":")[1], p["level"]))
+    return raised
+
+
 async def _settle_estate(conn, estate_id: str, config: dict, now: datetime) -> int:
     zone = ZoneInfo(config.get("timezone") or "Asia/Shanghai")
-    local = now.astimezone(zone)
-    if not is_working_day(local.date()) or local.time() < FEEDBACK_DUE:
-        return 0
-    return sum([await _settle(conn, estate_id, department, local, zone, now)
-                for department in sorted(set(config.get("staff", {})) - NOT_A_DEPARTMENT)])
-
-
-async def _settle(conn, estate_id: str, department: str, local: datetime, zone: ZoneInfo, now: datetime) -> int:
-    day = local.date()
-    if await conn.fetchval("SELECT 1 FROM daily_feedback_checks WHERE estate_id = $1 AND department = $2"
-                           " AND day = $3", estate_id, department, day):
-        return 0
-    reported = await conn.fetchval(
-        "SELECT 1 FROM events WHERE stream_id = $1 AND event_type = 'DailyFeedbackReported'"
-        " AND payload->>'department' = $2 AND payload->>'day' = $3", estate_stream(estate_id), department, day.isoformat())
-    await conn.execute("INSERT INTO daily_feedback_checks (estate_id, department, day, outcome) VALUES ($1, $2, $3, $4)",
-                       estate_id, department, day, "reported" if reported else "missed")
-    if reported:
-        return 0
-    due = datetime.combine(day, FEEDBACK_DUE, zone)
-    await record(conn, feedback_stream(estate_id), [Envelope(
-        event_id=derived_event_id("feedback", estate_id, department, day), event_type="DailyFeedbackMissed",
-        case_id=estate_stream(estate_id), estate_id=estate_id, occurred_at=due, recorded_at=now, producer="sla",
-        correlation_id=f"feedback-{estate_id}-{day}",
-        payload={"department": department, "day": day.isoformat(), "due_at": due.isoformat()})])
-    return 1
+    rules = rules_from(await feedback_block(conn, estate_id))
+    today = now.astimezone(zone).date()
+    flags: list[Flag] = []
+    for day in (today - timedelta(days=1), today):  # a late due time's manager step falls on the next day
+        flags += due_flags(day, departments_of(config), await reported_departments(conn, estate_id, day),
+                           await _raised(conn, estate_id, day), now, zone, rules, is_working_day(day))
+    envelopes = []
+    for f in flags:
+        common = dict(case_id=estate_stream(estate_id), estate_id=estate_id, occurred_at=f.at, recorded_at=now,
+                      producer="sla", correlation_id=f"feedback-{estate_id}-{f.day}")
+        if f.level == 1:
+            envelopes.append(Envelope(event_id=derived_event_id("feedback", estate_id, f.department, f.day),
+                                      event_type="DailyFeedbackMissed", **common,
+                                      payload={"department": f.department, "day": f.day.isoformat(),
+                                               "due_at": f.at.isoformat()}))
+        envelopes.append(Envelope(
+            event_id=derived_event_id("feedback-escalation", estate_id, f.department, f.day, f.level),
+            event_type="EscalationRaised", **common,
+            payload={"level": f.level, "to_role": f.to_role, "rule": RULE, "obligation_id": f.obligation_id,
+                     "raised_at": f.at.isoformat(),
+                     "reason": f"{f.department} has not sent its daily feedback for {f.day}"}))
+    if envelopes:
+        await record(conn, feedback_stream(estate_id), envelopes)
+    return len(envelopes)
