@@ -47,3 +47,35 @@ def repair_case(estate: str = "E001", **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+class StoryCase:
+    """One case of a story test, driven through the HTTP contract: commands to intake as one
+    of `tokens` (name → Authorization header), views from analytics."""
+
+    def __init__(self, intake, analytics, tokens: dict, case_id: str, view_timeout: float = 15.0):
+        self.intake, self.analytics, self.tokens, self.case_id = intake, analytics, tokens, case_id
+        self.view_timeout = view_timeout
+
+    @classmethod
+    async def file(cls, intake, analytics, tokens: dict, body: dict, **options) -> "StoryCase":
+        created = await intake.post("/v1/cases", json=body, headers=tokens["desk"])
+        assert created.status_code == 201, created.text
+        return cls(intake, analytics, tokens, created.json()["case_id"], **options)
+
+    async def do(self, command: str, who: str, expect: int = 200, **body) -> dict:
+        r = await self.intake.post(f"/v1/cases/{self.case_id}/{command}", json=body, headers=self.tokens[who])
+        assert r.status_code == expect, f"{command}: {r.status_code} {r.text}"
+        return r.json()
+
+    async def view(self, who: str = "desk", position: int | None = None) -> dict:
+        params = {"min_position": position} if position else {}
+        r = await self.analytics.get(f"/v1/cases/{self.case_id}", params=params, headers=self.tokens[who])
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def view_when(self, check, what: str = "view", who: str = "desk") -> dict:
+        async def probe():  # 404 until analytics has the case
+            r = await self.analytics.get(f"/v1/cases/{self.case_id}", headers=self.tokens[who])
+            return r.json() if r.status_code == 200 and check(r.json()) else None
+        return await eventually(probe, timeout=self.view_timeout, what=f"case {self.case_id}: {what}")

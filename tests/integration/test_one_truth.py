@@ -13,7 +13,7 @@ from estatedesk.contracts import Envelope, derived_event_id
 from estatedesk.demo import staffed_estate
 from estatedesk.eventstore import EventStore, record
 from tests.conftest import token_for
-from tests.support import eventually, repair_case, stack_now
+from tests.support import StoryCase, eventually, repair_case, stack_now
 
 
 @pytest.fixture(scope="module")
@@ -30,32 +30,8 @@ async def estate(stack, intake):
             "group": token_for(stack, "group_admin", (), "group-analyst")}
 
 
-class Case:
-    def __init__(self, intake, analytics, estate, case_id):
-        self.intake, self.analytics, self.estate, self.case_id = intake, analytics, estate, case_id
-
-    async def do(self, command: str, who: str, expect: int = 200, **body) -> dict:
-        r = await self.intake.post(f"/v1/cases/{self.case_id}/{command}", json=body, headers=self.estate[who])
-        assert r.status_code == expect, f"{command}: {r.status_code} {r.text}"
-        return r.json()
-
-    async def view(self, who: str = "desk", position: int | None = None) -> dict:
-        params = {"min_position": position} if position else {}
-        r = await self.analytics.get(f"/v1/cases/{self.case_id}", params=params, headers=self.estate[who])
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    async def view_when(self, check, what: str, who: str = "desk") -> dict:
-        async def probe():
-            r = await self.analytics.get(f"/v1/cases/{self.case_id}", headers=self.estate[who])
-            return r.json() if r.status_code == 200 and check(r.json()) else None
-        return await eventually(probe, timeout=20, what=what)
-
-
-async def _new(intake, analytics, estate, body) -> Case:
-    created = await intake.post("/v1/cases", json=body, headers=estate["desk"])
-    assert created.status_code == 201, created.text
-    return Case(intake, analytics, estate, created.json()["case_id"])
+async def _new(intake, analytics, estate, body) -> StoryCase:
+    return await StoryCase.file(intake, analytics, estate, body, view_timeout=20)
 
 
 def _complaint(estate_id: str, hours_ago: float, **extra) -> dict:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import token_for
-from tests.support import eventually, repair_case, stack_now
+from tests.support import StoryCase, eventually, repair_case, stack_now
 
 WITHHELD = "(confidential)"
 
@@ -24,31 +24,8 @@ def people(stack):
     }
 
 
-class Case:
-    def __init__(self, intake, analytics, people, case_id):
-        self.intake, self.analytics, self.people, self.case_id = intake, analytics, people, case_id
-
-    async def do(self, command: str, who: str, expect: int = 200, **body) -> dict:
-        response = await self.intake.post(f"/v1/cases/{self.case_id}/{command}", json=body, headers=self.people[who])
-        assert response.status_code == expect, f"{command}: {response.status_code} {response.text}"
-        return response.json()
-
-    async def view(self, who: str = "desk") -> dict:
-        response = await self.analytics.get(f"/v1/cases/{self.case_id}", headers=self.people[who])
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def view_when(self, check, who: str = "desk", what: str = "view") -> dict:
-        async def probe():  # 404 until analytics has the case
-            response = await self.analytics.get(f"/v1/cases/{self.case_id}", headers=self.people[who])
-            return response.json() if response.status_code == 200 and check(response.json()) else None
-        return await eventually(probe, what=f"case {self.case_id}: {what}")
-
-
-async def _file(intake, analytics, people, body) -> Case:
-    created = await intake.post("/v1/cases", json=body, headers=people["desk"])
-    assert created.status_code == 201, created.text
-    return Case(intake, analytics, people, created.json()["case_id"])
+async def _file(intake, analytics, people, body) -> StoryCase:
+    return await StoryCase.file(intake, analytics, people, body)
 
 
 def _deadlines(view: dict, rule: str) -> list[dict]:
