@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, pool: asyncpg.Pool, consumer: str, catch_up: Callable[[str], Awaitable[int]], clock: Clock,
+    def __init__(self, pool: asyncpg.Pool, consumer: str, catch_up: Callable[[str], Awaitable[None]], clock: Clock,
                  *, event_types: tuple[str, ...], grace_s: float = 5.0, interval_s: float = 2.0, batch: int = 1000,
                  on_recovered: Callable[[int], None] = lambda n: None):
         self._pool, self._consumer, self._catch_up, self._clock = pool, consumer, catch_up, clock
@@ -66,20 +66,17 @@ class Sweeper:
             swept = row["position"]
             if row["applied"] < row["position"] and row["case_id"] not in missed:
                 missed.append(row["case_id"])
-        recovered = 0
         for case_id in missed:
             try:
                 with about(case_id=case_id):
-                    # a message may have brought the case in while this sweep waited for its
-                    # lock: only a case the catch-up still found events of was recovered
-                    recovered += bool(await self._catch_up(case_id))
+                    await self._catch_up(case_id)
             except Exception:  # one broken case must not hold back every case after it
                 log.exception("%s: cannot catch up case %s; its next message will try again",
                               self._consumer, case_id, extra={"case_id": case_id})
-        if recovered:
-            self.recovered += recovered
-            self._on_recovered(recovered)
-            log.warning("%s: caught up %d case(s) found only in the store", self._consumer, recovered)
+        if missed:
+            self.recovered += len(missed)
+            self._on_recovered(len(missed))
+            log.warning("%s: caught up %d case(s) found only in the store", self._consumer, len(missed))
         if looked:
             async with self._pool.acquire() as conn:
                 await conn.execute(

@@ -43,8 +43,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="EstateDesk analytics", version="1",
                   description="Read side: case views and lists, dashboards, statistics.")
 
-    async def catch_up(case_id: str) -> int:
-        return await projection.project(app.state.pool, case_id)
+    async def catch_up(case_id: str) -> None:
+        await projection.project(app.state.pool, case_id)
 
     async def watch_lag(stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -17,13 +17,11 @@ from .domain.search import grams, normal_query, query_grams
 CONSUMER = "analytics.case_views"
 
 
-async def project(pool: asyncpg.Pool, case_id: str) -> int:
-    """Bring the case's view up to date with the store; returns the events taken in."""
+async def project(pool: asyncpg.Pool, case_id: str) -> None:
+    """Bring the case's view up to date with the store."""
     async with pool.acquire() as conn, conn.transaction():
         await lock_case(conn, CONSUMER, case_id)
-        events = await unapplied_events(conn, CONSUMER, case_id)
-        await apply_events(conn, case_id, events)
-    return len(events)
+        await apply_events(conn, case_id, await unapplied_events(conn, CONSUMER, case_id))
 
 
 async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Envelope]) -> None:

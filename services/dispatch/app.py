@@ -36,10 +36,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     stream_app = create_faust_app(settings, "dispatch")
     state: dict = {}
 
-    async def catch_up(case_id: str) -> int:
-        taken, decided = await on_case(state["pool"], state["store"], case_id, clock())
-        decisions.inc(decided)
-        return taken
+    async def catch_up(case_id: str) -> None:
+        decisions.inc(await on_case(state["pool"], state["store"], case_id, clock()))
 
     @stream_app.agent(stream_app.topic(*consumed_by("dispatch"), value_serializer="raw", key_serializer="raw"))
     async def route(stream):

@@ -55,16 +55,15 @@ async def _estate_and_rules(store: EventStore, conn: asyncpg.Connection, estate_
     return estate, rules
 
 
-async def on_case(pool: asyncpg.Pool, store: EventStore, case_id: str, now: datetime) -> tuple[int, int]:
-    """Apply the case's events dispatch has not seen; returns (events of the case it took in,
-    new decisions)."""
+async def on_case(pool: asyncpg.Pool, store: EventStore, case_id: str, now: datetime) -> int:
+    """Apply the case's events dispatch has not seen; returns the number of new decisions."""
     decided = 0
     async with pool.acquire() as conn, conn.transaction():
         await lock_case(conn, CONSUMER, case_id)
-        taken = [e for e in await unapplied_events(conn, CONSUMER, case_id) if e.producer != "dispatch"]
-        events = [e for e in taken if e.stream_version is not None and (_cause(e) or e.event_type in RELEASES)]
+        events = [e for e in await unapplied_events(conn, CONSUMER, case_id)
+                  if e.stream_version is not None and (_cause(e) or e.event_type in RELEASES)]
         if not events:
-            return len(taken), 0
+            return 0
         estate_id = events[0].estate_id
         await state_store.lock_estate(conn, estate_id)
         state = await state_store.load(conn, estate_id, case_id)
@@ -81,4 +80,4 @@ async def on_case(pool: asyncpg.Pool, store: EventStore, case_id: str, now: date
             await record(conn, f"{case_id}/dispatch", [decision_envelope(routed.decision, event, now)])
             decided += 1
         await state_store.save(conn, estate_id, case_id, state)
-    return len(taken), decided
+    return decided

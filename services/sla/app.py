@@ -36,8 +36,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     stream_app = create_faust_app(settings, "sla")
     state: dict = {}
 
-    async def catch_up(case_id: str) -> int:
-        return await on_case(state["pool"], case_id, clock())
+    async def catch_up(case_id: str) -> None:
+        await on_case(state["pool"], case_id, clock())
 
     @stream_app.agent(stream_app.topic(*consumed_by("sla"), value_serializer="raw", key_serializer="raw"))
     async def track(stream):

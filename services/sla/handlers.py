@@ -14,17 +14,16 @@ from .policies import policy_for
 CONSUMER = "sla"
 
 
-async def on_case(pool: asyncpg.Pool, case_id: str, now: datetime) -> int:
-    """Apply the case's events the SLA service has not seen, then fire whatever is due;
-    returns how many events of other services it took in."""
+async def on_case(pool: asyncpg.Pool, case_id: str, now: datetime) -> None:
+    """Apply the case's events the SLA service has not seen, then fire whatever is due."""
     async with pool.acquire() as conn, conn.transaction():
         await lock_case(conn, CONSUMER, case_id)
         events = [e for e in await unapplied_events(conn, CONSUMER, case_id) if e.producer != "sla"]
         if not events:
-            return 0
+            return
         sla = await timers.load_case(conn, case_id)
         if sla is None and events[0].event_type != "CaseReceived":
-            return 0  # not a case (an estate stream) or one this service never saw begin
+            return  # not a case (an estate stream) or one this service never saw begin
         first = events[0]
         sla = sla or SlaCase(case_id, first.payload)
         policy = await policy_for(conn, first.estate_id, datetime.fromisoformat(sla.case["received_at"]))
@@ -38,7 +37,6 @@ async def on_case(pool: asyncpg.Pool, case_id: str, now: datetime) -> int:
         sla, fired = fire_due(sla, now, policy)
         await timers.publish(conn, case_id, first.estate_id, actions + fired, now)
         await timers.save_case(conn, first.estate_id, sla, policy)
-    return len(events)
 
 
 async def fire_due_cases(pool: asyncpg.Pool, now: datetime, limit: int = 500) -> int:
