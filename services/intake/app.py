@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidCommand)
     async def invalid(_: Request, exc: InvalidCommand):
-        return invalid_answer({"loc": ["body", *field.split(".")], "msg": msg, "type": "value_error"}
+        return invalid_answer({"loc": [exc.part, *field.split(".")], "msg": msg, "type": "value_error"}
                               for field, msg in exc.errors)
 
     @app.exception_handler(IllegalTransition)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
@@ -20,6 +20,7 @@ from .estates import configure_estate, estate_stream
 from .handlers import Intake
 from .erasure import erase_household
 from .estates import report_daily_feedback
+from .feedback_day import feedback_of_day
 from .policy import policy_history, set_policy
 from .schemas import CaseAccepted, CaseIn
 from .setup_models import EstateSetup, PolicyIn
@@ -126,6 +127,23 @@ async def post_daily_feedback(estate_id: EstateIdPath, body: DailyFeedbackIn, pr
     day = await report_daily_feedback(intake.store, estate_id, body.department, body.day, body.summary,
                                       actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "department": body.department, "day": day.isoformat()}
+
+
+FeedbackDay = Annotated[IsoDate | None, Query(
+    ge=date(2000, 1, 1), le=date(2100, 12, 31), description="YYYY-MM-DD; default: today in the estate's timezone")]
+
+
+@router.get("/estates/{estate_id}/daily-feedback", tags=["estates"], responses={404: {"description": "No such estate"}})
+async def get_daily_feedback(estate_id: EstateIdPath, principal: PrincipalDep, request: Request,
+                             day: FeedbackDay = None) -> dict:
+    """The day's feedback: each department reported, still pending, missed (then escalated to
+    the supervisor and later the estate manager) or not owed that day (002 §4.7)."""
+    _may_read_setup(principal, estate_id)
+    intake = _intake(request)
+    answer = await feedback_of_day(intake.store, estate_id, day, intake.clock())
+    if answer is None:
+        raise HTTPException(404, f"no estate {estate_id}")
+    return answer
 
 
 @router.post("/estates/{estate_id}/households/{household_id}/erase-personal-data", tags=["estates"])

@@ -15,7 +15,7 @@ from estatedesk.streams import estate_stream, feedback_stream
 from estatedesk.contracts import Envelope, derived_event_id
 from estatedesk.eventstore import record
 
-from .domain.daily_feedback import RULE, Flag, due_flags, rules_from
+from .domain.daily_feedback import RULE, Flag, due_flags, escalations_of_day, rules_from
 from .domain.working_time import is_working_day
 
 NOT_A_DEPARTMENT = frozenset({"estate_manager"})
@@ -58,17 +58,9 @@ async def reported_departments(conn, estate_id: str, day) -> set[str]:
 
 
 async def _raised(conn, estate_id: str, day) -> set[tuple[str, int]]:
-    rows = await conn.fetch("SELECT event_type, payload FROM events WHERE stream_id = $1"
-                            " AND event_type IN ('DailyFeedbackMissed', 'EscalationRaised')",
+    rows = await conn.fetch("SELECT payload FROM events WHERE stream_id = $1 AND event_type = 'EscalationRaised'",
                             feedback_stream(estate_id))
-    raised: set[tuple[str, int]] = set()
-    for row in rows:
-        p = json.loads(row["payload"])
-        if row["event_type"] == "DailyFeedbackMissed" and p["day"] == day.isoformat():
-            raised.add((p["department"], 1))
-        elif row["event_type"] == "EscalationRaised" and (p.get("obligation_id") or "").endswith(f":{day}"):
-            raised.add((p["obligation_id"].split(":")[1], p["level"]))
-    return raised
+    return {(f["department"], f["level"]) for f in escalations_of_day([json.loads(r["payload"]) for r in rows], day)}
 
 
 async def _settle_estate(conn, estate_id: str, config: dict, now: datetime) -> int:

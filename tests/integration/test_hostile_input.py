@@ -129,6 +129,29 @@ async def test_daily_feedback_for_an_absurd_day_is_refused(stack, intake, pool, 
     assert await _count(pool, "SELECT count(*) FROM events WHERE stream_id = $1", estate_stream("E001")) == before
 
 
+@pytest.mark.parametrize("day, status, field", [
+    ("0001-01-01", 422, "query.day"), ("2026-02-30", 422, "query.day"), ("yesterday", 422, "query.day"),
+    ("2100-12-31", 422, "query.day")])  # a day still to come, refused by the estate's own calendar
+async def test_reading_daily_feedback_for_an_impossible_day_is_a_422_naming_it(stack, intake, day, status, field):
+    head = token_for(stack, "department_head", ("E001",), "e001-eng-head")
+    response = await intake.get("/v1/estates/E001/daily-feedback", headers=head, params={"day": day})
+    assert response.status_code == status, response.text
+    assert field in _fields(response)
+
+
+async def test_daily_feedback_is_read_by_the_estate_s_staff_only(stack, intake):
+    resident = token_for(stack, "resident", ("E001",), "h-3-2-1502")
+    other = token_for(stack, "supervisor", ("E002",), "e002-supervisor")
+    head = token_for(stack, "department_head", ("E001",), "e001-eng-head")
+    assert (await intake.get("/v1/estates/E001/daily-feedback", headers=resident)).status_code == 403
+    assert (await intake.get("/v1/estates/E001/daily-feedback", headers=other)).status_code == 403
+    assert (await intake.get("/v1/estates/E404/daily-feedback",
+                             headers=token_for(stack, "group_admin", (), "group-admin"))).status_code == 404
+    today = await intake.get("/v1/estates/E001/daily-feedback", headers=head)
+    assert today.status_code == 200 and today.json()["estate_id"] == "E001", today.text
+    assert {row["department"] for row in today.json()["departments"]} >= {"engineering", "security"}
+
+
 # --- estate set-up and policy -------------------------------------------------------------
 
 

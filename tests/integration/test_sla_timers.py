@@ -18,7 +18,6 @@ import pytest_asyncio
 
 from estatedesk.demo import staffed_estate
 from estatedesk.streams import feedback_stream
-from services.sla.domain.working_time import is_working_day
 from tests.conftest import SLA_LEAD_S, token_for
 from tests.support import eventually, repair_case, stack_now
 
@@ -138,11 +137,11 @@ async def test_killing_the_sla_service_amid_a_batch_of_due_timers_fires_each_exa
         assert breach["obligation_id"] == escalation["obligation_id"] == started["obligation_id"]
 
 
-def _working_day_before_yesterday_or_earlier() -> datetime:
-    """17:00 in Shanghai on a working day at least two days back: the SLA service running
-    on today's clock never settles that day, in Shanghai or in London."""
+def _sunday_before_yesterday_or_earlier() -> datetime:
+    """17:00 in Shanghai on a Sunday at least two days back: the SLA service running on
+    today's clock never settles that day, in Shanghai or in London."""
     day = stack_now().astimezone(SHANGHAI).date() - timedelta(days=2)
-    while not is_working_day(day):
+    while day.weekday() != 6:
         day -= timedelta(days=1)
     return datetime.combine(day, time(17, 0), SHANGHAI)
 
@@ -156,12 +155,23 @@ async def _missed(pool, estate_id: str, day: str) -> list[dict]:
                   key=lambda flag: flag["department"])
 
 
-async def test_the_sla_service_flags_missing_daily_feedback_when_its_clock_passes_17_00(broker_stack, broker_pool):
+async def _feedback_of(stack, estate_id: str, day: str, role: str = "supervisor") -> dict:
+    reader = token_for(stack, role, (estate_id,), f"{estate_id.lower()}-{role}")
+    async with httpx.AsyncClient(base_url=stack.url("intake"), headers=reader, timeout=20) as intake:
+        answer = await intake.get(f"/v1/estates/{estate_id}/daily-feedback", params={"day": day})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_a_department_that_misses_17_00_on_a_sunday_is_escalated_to_the_supervisor_then_the_manager(
+        broker_stack, broker_pool):
     shanghai = await _new_estate(broker_stack, "Feedback Court")
     london = await _new_estate(broker_stack, "Feedback Mews", "Europe/London")  # 09:00 or 10:00 there
-    due = _working_day_before_yesterday_or_earlier()
+    weekdays = await _new_estate(broker_stack, "Weekday Gardens", policy={"feedback": {"working_days_only": True}})
+    impatient = await _new_estate(broker_stack, "Prompt Towers", policy={"feedback": {"manager_after_minutes": 0}})
+    due = _sunday_before_yesterday_or_earlier()
     day = due.date().isoformat()
-    for estate_id in (shanghai, london):
+    for estate_id in (shanghai, london, impatient):
         head = token_for(broker_stack, "department_head", (estate_id,), f"{estate_id.lower()}-eng-zhou")
         async with httpx.AsyncClient(base_url=broker_stack.url("intake"), headers=head, timeout=20) as intake:
             reported = await intake.post(f"/v1/estates/{estate_id}/daily-feedback",
@@ -173,17 +183,34 @@ async def test_the_sla_service_flags_missing_daily_feedback_when_its_clock_passe
     broker_stack.service_overrides["sla"] = {
         "estatedesk_clock_offset_s": (due - datetime.now(timezone.utc)).total_seconds()}
     try:
-        broker_stack.start_service("sla")  # it starts at 17:00 on that day, Shanghai time
+        broker_stack.start_service("sla")  # it starts at 17:00 on that Sunday, Shanghai time
 
         async def flagged():
-            return await _missed(broker_pool, shanghai, day) or None
-        flags = await eventually(flagged, timeout=40, what="the daily check run by the SLA service")
+            return (await _missed(broker_pool, shanghai, day) and await _missed(broker_pool, impatient, day)) or None
+        await eventually(flagged, timeout=40, what="the daily check run by the SLA service")
+        flags = await _missed(broker_pool, shanghai, day)
         assert [f["department"] for f in flags] == ["cleaning", "customer_service", "greening", "security"]
         assert all(due <= f["recorded_at"] < due + timedelta(minutes=5) for f in flags)  # on the service's clock
         assert {_at(f["due_at"]) for f in flags} == {due}
         assert await _missed(broker_pool, london, day) == []  # checked in the same pass, before its 17:00
+        assert await _missed(broker_pool, weekdays, day) == []  # its policy owes feedback on working days only
     finally:
         broker_stack.stop_service("sla")
         broker_stack.service_overrides["sla"] = running_ahead
         broker_stack.start_service("sla")
         await asyncio.to_thread(broker_stack.wait_ready, "sla")
+
+    read = await _feedback_of(broker_stack, shanghai, day)
+    assert (read["owed"], read["reported"], read["missed"]) == (
+        True, ["engineering"], ["cleaning", "customer_service", "greening", "security"])
+    rows = {row["department"]: row for row in read["departments"]}
+    assert rows["engineering"]["report"]["summary"] == "6 done, 1 open"
+    assert [(e["level"], e["to_role"]) for e in rows["security"]["escalations"]] == [(1, "supervisor")]
+    # the estate manager is told two hours later; that clock had not come round on the service's
+    prompt = {row["department"]: row for row in (await _feedback_of(broker_stack, impatient, day))["departments"]}
+    assert [(e["level"], e["to_role"]) for e in prompt["cleaning"]["escalations"]] == [
+        (1, "supervisor"), (2, "estate_manager")]
+    assert prompt["engineering"]["escalations"] == []
+    weekday = await _feedback_of(broker_stack, weekdays, day, role="department_head")
+    assert (weekday["owed"], weekday["missed"]) == (False, [])
+    assert {row["status"] for row in weekday["departments"]} == {"not_owed"}

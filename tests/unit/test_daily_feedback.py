@@ -2,7 +2,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.sla.domain.daily_feedback import FeedbackRules, day_view, due_flags, rules_from
+from services.sla.domain.daily_feedback import FeedbackRules, Flag, day_view, due_flags, escalations_of_day, rules_from
 
 SH = ZoneInfo("Asia/Shanghai")
 SUNDAY = date(2026, 11, 29)
@@ -38,3 +38,16 @@ def test_the_day_view_names_who_reported_and_who_missed():
                     False)
     assert view["reported"] == ["engineering"] and view["missed"] == ["cleaning"]
     assert view["departments"][0]["escalations"][0]["to_role"] == "supervisor"
+
+
+def test_a_flag_read_back_from_its_escalation_keeps_its_department_day_and_level():
+    raised = [Flag("cleaning", SUNDAY, level, role, at(17)) for level, role in ((1, "supervisor"),
+                                                                                (2, "estate_manager"))]
+    payloads = [{"level": f.level, "to_role": f.to_role, "obligation_id": f.obligation_id,
+                 "raised_at": f.at.isoformat()} for f in raised]
+    payloads.append({"level": 1, "to_role": "supervisor", "obligation_id": "complaint_completed:C-1",
+                     "raised_at": at(17).isoformat()})
+    assert escalations_of_day(payloads, SUNDAY) == [
+        {"department": "cleaning", "level": 1, "to_role": "supervisor", "raised_at": at(17).isoformat()},
+        {"department": "cleaning", "level": 2, "to_role": "estate_manager", "raised_at": at(17).isoformat()}]
+    assert escalations_of_day(payloads, SUNDAY + timedelta(days=1)) == []

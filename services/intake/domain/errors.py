@@ -4,9 +4,9 @@ from __future__ import annotations
 class InvalidCommand(Exception):
     """Field-level problems with a command; nothing was changed."""
 
-    def __init__(self, errors: list[tuple[str, str]]):
+    def __init__(self, errors: list[tuple[str, str]], part: str = "body"):
         super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
-        self.errors = errors
+        self.errors, self.part = errors, part  # part: where the fields are, "body" or "query"
 
 
 class IllegalTransition(Exception):

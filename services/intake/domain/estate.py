@@ -18,6 +18,11 @@ class Estate:
     def has_building(self, building: str) -> bool:
         return building in self.buildings
 
+    @property
+    def departments(self) -> list[str]:
+        """The departments that owe daily feedback: every staff list but the estate manager's."""
+        return sorted(set(self.staff) - NOT_A_DEPARTMENT)
+
     def departments_of(self, user: str) -> frozenset[str]:
         """The departments whose staff list names `user` (the estate manager's list is not a
         department's)."""

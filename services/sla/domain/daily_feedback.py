@@ -65,6 +65,19 @@ def due_flags(day: date, departments: list[str], reported: set[str], raised: set
             for level, role, at in steps if now >= at and (d, level) not in raised]
 
 
+def escalations_of_day(raised: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
+    """The feedback escalations (payloads of EscalationRaised) about `day`, each with its
+    department, read back from the obligation id a Flag gave it."""
+    found = []
+    for payload in raised:
+        rule, _, rest = (payload.get("obligation_id") or "").partition(":")
+        department, _, flagged_day = rest.partition(":")
+        if rule == RULE and flagged_day == day.isoformat():
+            found.append({"department": department, "level": payload["level"], "to_role": payload["to_role"],
+                          "raised_at": payload["raised_at"]})
+    return found
+
+
 def day_view(day: date, departments: list[str], reports: dict[str, dict], flags: list[dict],
              now: datetime, zone: ZoneInfo, rules: FeedbackRules, working_day: bool) -> dict[str, Any]:
     """What `GET …/daily-feedback?day=` answers: who reported, who missed, who is still due."""
