@@ -1,4 +1,5 @@
-"""The demo group of SPEC §5 "Identity": estates E001 and E002, fully staffed; no cases."""
+"""The demo group of SPEC §5 "Identity": estates E001 and E002, fully staffed, each with a
+fee schedule for paid work; no cases."""
 from __future__ import annotations
 
 from estatedesk.contracts.events import EstateConfigured
@@ -38,14 +39,26 @@ DEMO_ESTATES: dict[str, EstateConfigured] = {
 }
 
 
+DEMO_FEES: list[dict] = [  # what a paid repair or paid help is priced by (003 §4.9)
+    {"code": "PL-TRAP", "name": "Kitchen P-trap 厨房存水弯", "unit": "piece", "price_fen": 3500},
+    {"code": "PL-SEAL", "name": "Pipe seal 管道密封圈", "unit": "piece", "price_fen": 800},
+    {"code": "PL-WASHER", "name": "Tap washer 水龙头垫片", "unit": "piece", "price_fen": 150},
+    {"code": "EL-SOCKET", "name": "Wall socket 墙壁插座", "unit": "piece", "price_fen": 2500},
+    {"code": "LABOUR-H", "name": "Craftsman's labour 维修工时", "unit": "hour", "price_fen": 5000},
+    {"code": "PORTER-H", "name": "Porter 搬运服务", "unit": "hour", "price_fen": 5000},
+]
+
+
 async def seed_demo(store, clock) -> list[str]:
     """Configure the demo estates that do not exist yet; returns the ids configured now."""
     from services.intake.estates import configure_estate, load_estate
+    from services.intake.fee_schedule import set_fee_schedule
 
     seeded = []
     for estate_id, config in DEMO_ESTATES.items():
         if await load_estate(store, estate_id) is None:
             await configure_estate(store, estate_id, config, actor="demo-seed", clock=clock)
+            await set_fee_schedule(store, estate_id, DEMO_FEES, actor="demo-seed", clock=clock)
             seeded.append(estate_id)
     return seeded
 

@@ -18,7 +18,7 @@ by methods of its own —
   transfer or a rejection waits for a new decision, and a decision after closure moves nothing;
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction: the
   last visit of each visited case;
-- paid work: the bills no later bill of the case supersedes;
+- paid work: the bills no later bill of the case supersedes and no void cancels;
 - top problems: the ten most frequent (location, category) pairs — a building, else the
   area — ties in code-point order of the location, then the category;
 - ratios are exact fractions, so a served ratio must be the exact one rounded to its places
@@ -61,6 +61,7 @@ class StoredCase:
     repeat: bool = False
     visits: list[str] = field(default_factory=list)
     bills: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # event id → (fen, supersedes)
+    voided: set[str] = field(default_factory=set)  # event ids of the bills voided since
     unreachable: int = 0
     visit_closed: bool = False
 
@@ -97,6 +98,8 @@ class StoredCase:
             self.visit_closed = True
         elif kind == "ChargeableWorkCompleted":
             self.bills[event_id] = (p["total_fen"], p.get("supersedes_event_id"))
+        elif kind == "ChargeVoided":
+            self.voided.add(p["voided_event_id"])
         if kind in FIRST_RESPONSES and self.first_response_at is None:
             self.first_response_at = at
         if kind in CLOSINGS:
@@ -211,7 +214,7 @@ def _paid_work(cases: list[StoredCase]) -> dict[str, int]:
     paying = total = 0
     for c in cases:
         superseded = {supersedes for _, supersedes in c.bills.values()}
-        standing = [fen for event_id, (fen, _) in c.bills.items() if event_id not in superseded]
+        standing = [fen for event_id, (fen, _) in c.bills.items() if event_id not in superseded | c.voided]
         paying += bool(standing)
         total += sum(standing)
     return {"cases": paying, "total_fen": total}

@@ -38,8 +38,11 @@ TOPIC_DESCRIPTIONS = {
                        "or why nobody could be found.",
     "sla-events": "The deadline clocks of each case (started, paused, resumed, warned, met, breached), "
                   "escalations, and departments that missed their 17:00 daily feedback.",
-    "billing-events": "Charge lines of paid work at its completion, once per completion; a recompletion "
-                      "supersedes the earlier bill (`supersedes_event_id`).",
+    "billing-events": "Bills of paid work at its completion, once per completion, priced from the estate's "
+                      "fee schedule and naming the household and location ids (never a resident's name or "
+                      "phone); reopening or cancelling billed work voids its bill (`ChargeVoided`), and the "
+                      "next completion bills afresh. Bills written before voids existed may supersede an "
+                      "earlier one (`supersedes_event_id`).",
 }
 MESSAGE_KEY = {
     "type": "string",

@@ -66,11 +66,16 @@ class CaseRejected(_ByStaff):
 
 
 class ChargeLine(BaseModel):
+    """One line of a bill: an item of the estate's fee schedule (`item_code`, priced by it),
+    or a free line a supervisor priced by hand (`item_code` None)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     item: str
     quantity: int
     unit_price_fen: int
     total_fen: int
+    item_code: str | None = None
+    unit: str | None = None
 
 
 class WorkCompleted(_ByStaff):
@@ -80,7 +85,9 @@ class WorkCompleted(_ByStaff):
 
 
 class ChargeableWorkCompleted(Payload):
-    """A bill for paid work; a recompletion after a reopen supersedes the earlier one."""
+    """A bill for paid work; a recompletion after a reopen supersedes the earlier one.
+    Version 2 names whom and where to bill — the household and location ids, never a
+    resident's name or phone — and the fee schedule version the lines were priced by."""
 
     completion_number: int
     charge_lines: list[ChargeLine]
@@ -88,6 +95,18 @@ class ChargeableWorkCompleted(Payload):
     reason: Literal["out_of_warranty_repair", "paid_help"]
     supersedes_event_id: str | None = None
     completed_at: datetime
+    household_id: str | None = None
+    location_id: str | None = None
+    fee_schedule_version: int | None = None
+
+
+class ChargeVoided(Payload):
+    """The bill of paid work that was reopened or cancelled no longer stands; a later
+    completion bills afresh."""
+
+    voided_event_id: str
+    reason: Literal["reopened", "cancelled"]
+    voided_at: datetime
 
 
 class InspectionRecorded(_ByStaff):

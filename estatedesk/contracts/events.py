@@ -183,6 +183,24 @@ class EstateConfigured(Payload):
     staff: dict[str, list[str]] = {}
 
 
+class FeeItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    name: str
+    unit: str
+    price_fen: int
+
+
+class FeeScheduleSet(Payload):
+    """A new version of an estate's price list for paid work (003 §4.9); a completion is
+    priced by the version in force when the work is done."""
+
+    version: int
+    effective_from: datetime
+    items: list[FeeItem]
+    set_by: str
+
+
 class EstatePolicySet(Payload):
     """A new version of an estate's rules; cases are judged by the version in force."""
 
@@ -212,13 +230,15 @@ _TOPIC_OF: dict[type[Payload], str] = {
     PersonalDataErased: "",
     EstateConfigured: "",  # estate streams stay in the store; services read them there
     EstatePolicySet: "",
+    FeeScheduleSet: "",
 }
 
 def _register_lifecycle() -> None:
-    from .case_events import CASE_LIFECYCLE_EVENTS, ChargeableWorkCompleted
+    from .case_events import CASE_LIFECYCLE_EVENTS, ChargeableWorkCompleted, ChargeVoided
 
     _TOPIC_OF.update({cls: CASE_EVENTS for cls in CASE_LIFECYCLE_EVENTS})
     _TOPIC_OF[ChargeableWorkCompleted] = BILLING_EVENTS
+    _TOPIC_OF[ChargeVoided] = BILLING_EVENTS
 
 
 _register_lifecycle()
@@ -237,6 +257,11 @@ def _register_upcasters() -> None:
     # version 2 added a door visit's duration, optional: a version 1 payload reads as it is
     UPCASTERS[("ReturnVisitRecorded", 1)] = dict
     CURRENT_VERSION["ReturnVisitRecorded"] = 2
+    # version 2 added the household, location and fee schedule version, optional likewise
+    UPCASTERS[("WorkCompleted", 1)] = dict  # its charge lines gained the item code and unit
+    CURRENT_VERSION["WorkCompleted"] = 2
+    UPCASTERS[("ChargeableWorkCompleted", 1)] = dict
+    CURRENT_VERSION["ChargeableWorkCompleted"] = 2
 
 
 _register_upcasters()

@@ -52,6 +52,7 @@ class CaseState:
     household_id: str | None = None  # the reporter's household: the only cases its residents see
     unreachable_attempts: int = 0  # return visits that missed the resident since the last completion
     confidential: bool = False  # a confidential consultation: its content only for the desk and supervisors
+    location_id: str | None = None  # where the work is, as billing names it: building-unit-room, or the area
 
     @property
     def is_closed(self) -> bool:
@@ -80,7 +81,14 @@ def started(case_id: str, estate_id: str, received: dict[str, Any]) -> CaseState
         version=1, priority=received.get("priority", "normal"),
         paid_help=bool((received.get("help") or {}).get("paid")), group_ref=complaint.get("group_ref"),
         household_id=(received.get("reporter") or {}).get("household_id"),
+        location_id=location_id(received.get("location") or {}),
     )
+
+
+def location_id(location: dict[str, Any]) -> str | None:
+    """A case's place as one id: "3-2-1502" for building 3, unit 2, room 1502; else its area."""
+    parts = [str(location[name]) for name in ("building", "unit", "room") if location.get(name)]
+    return "-".join(parts) if parts else location.get("area")
 
 
 _STATUS_AFTER = {
@@ -118,6 +126,8 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
                 "reviewed": False, "visited": False, "unreachable_attempts": 0}
     if event_type == "ChargeableWorkCompleted":
         return {"last_charge_event_id": str(charge_event_id(state.case_id, payload["completion_number"]))}
+    if event_type == "ChargeVoided":
+        return {"last_charge_event_id": None}
     if event_type == "InspectionRecorded":
         return {"status": "inspected", "inspection_passed": True} if payload["passed"] else {}
     if event_type == "SupervisorReviewed":
@@ -206,3 +216,8 @@ def waiting_for(state: CaseState) -> str | None:
 def charge_event_id(case_id: str, completion_number: int) -> uuid.UUID:
     """One bill per completion, whatever retries or redeliveries happen."""
     return derived_event_id("charge", case_id, completion_number)
+
+
+def void_event_id(charge_event_id: str) -> uuid.UUID:
+    """A bill is voided once, however often the command that voids it is retried."""
+    return derived_event_id("charge-void", charge_event_id)

@@ -99,6 +99,9 @@ class Api:
     async def estate(self, token: str, estate_id: str) -> Answer:
         return await self._call("GET", f"{self.intake_url}/v1/estates/{estate_id}", token)
 
+    async def fee_schedule(self, token: str, estate_id: str) -> Answer:
+        return await self._call("GET", f"{self.intake_url}/v1/estates/{estate_id}/fee-schedule", token)
+
     async def policy(self, token: str, estate_id: str) -> Answer:
         return await self._call("GET", f"{self.intake_url}/v1/estates/{estate_id}/policy", token)
 

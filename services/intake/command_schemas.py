@@ -55,9 +55,13 @@ class RejectIn(_Body):
 
 
 class ChargeLineIn(_Body):
-    item: _line(200, required=True)
+    item_code: Id | None = Field(None, description="An item of the estate's fee schedule, priced by it")
     quantity: StrictInt = Field(gt=0, le=10_000)
-    unit_price_fen: StrictInt = Field(ge=0, le=MAX_AMOUNT_FEN, description="Price in fen (1 yuan = 100 fen)")
+    item: _line(200, required=True) | None = Field(
+        None, description="A free line (supervisor or estate manager only): what was charged")
+    unit: _line(20, required=True) | None = Field(None, description="A free line's unit, e.g. piece or hour")
+    unit_price_fen: StrictInt | None = Field(None, ge=0, le=MAX_AMOUNT_FEN,
+                                             description="A free line's price in fen (1 yuan = 100 fen)")
 
 
 class CompleteIn(_Body):
@@ -117,10 +121,9 @@ COMMAND_BODIES: dict[str, tuple[type[BaseModel], str, dict]] = {
                  {"to_department": "cleaning", "reason": "blocked drain outside is a cleaning matter"}),
     "reject": (RejectIn, "The department refuses the case; dispatch routes it elsewhere",
                {"reason": "not ours: this is a public-area drain"}),
-    "complete": (CompleteIn, "Work is done; paid work records its charge lines",
+    "complete": (CompleteIn, "Work is done; paid work is billed from the estate's fee schedule",
                  {"result": "replaced the kitchen trap", "charge_lines": [
-                     {"item": "P-trap", "quantity": 1, "unit_price_fen": 3500},
-                     {"item": "labour (hour)", "quantity": 1, "unit_price_fen": 5000}]}),
+                     {"item_code": "PL-TRAP", "quantity": 1}, {"item_code": "LABOUR-H", "quantity": 1}]}),
     "inspect": (InspectIn, "Acceptance inspection by the owner or a property assistant (002 §4.4.4)",
                 {"passed": True, "inspector_role": "owner"}),
     "review": (ReviewIn, "Supervisor review after a passed inspection", {"notes": "photos checked"}),

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from estatedesk.streams import estate_stream
 from estatedesk.clock import Clock
-from estatedesk.contracts import Envelope, encode
+from estatedesk.contracts import Envelope, Payload, encode
 from estatedesk.contracts.events import DailyFeedbackReported, EstateConfigured
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
@@ -52,17 +53,27 @@ async def report_daily_feedback(store: EventStore, estate_id: str, department: s
     day = day or today
     if day > today:
         raise InvalidCommand([("day", f"is after today ({today}) in the estate's timezone")])
-    for attempt in range(3):
-        version = len(await store.read_stream(estate_stream(estate_id)))
-        envelope = Envelope(
-            event_id=uuid.uuid4(), event_type="DailyFeedbackReported", case_id=estate_stream(estate_id),
-            estate_id=estate_id, stream_version=version + 1, occurred_at=now, recorded_at=now, producer="intake",
-            correlation_id=f"feedback-{estate_id}-{day}",
-            payload=encode(DailyFeedbackReported(department=department, day=day, summary=summary, reported_by=actor)))
-        try:
-            await store.append(estate_stream(estate_id), version, [envelope])
-            return day
-        except ConcurrencyConflict:
-            if attempt == 2:
-                raise
+    report = DailyFeedbackReported(department=department, day=day, summary=summary, reported_by=actor)
+    await record_on_estate(store, estate_id, lambda _: report, now, f"feedback-{estate_id}-{day}")
     return day
+
+
+async def record_on_estate(store: EventStore, estate_id: str, build: Callable[[list[Envelope]], Payload],
+                           now: datetime, correlation_id: str, *, attempts: int = 3) -> Payload:
+    """Append the event `build` makes of the estate's stream as it stands, retried on a
+    concurrent append: reports and versions of one estate may arrive together. Returns it."""
+    stream = estate_stream(estate_id)
+    for attempt in range(attempts):
+        events = await store.read_stream(stream)
+        version, payload = len(events), build(events)
+        envelope = Envelope(
+            event_id=uuid.uuid4(), event_type=payload.event_type(), case_id=stream, estate_id=estate_id,
+            stream_version=version + 1, occurred_at=now, recorded_at=now, producer="intake",
+            correlation_id=correlation_id, payload=encode(payload))
+        try:
+            await store.append(stream, version, [envelope])
+            return payload
+        except ConcurrencyConflict:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

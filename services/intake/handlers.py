@@ -15,16 +15,17 @@ from estatedesk.contracts.events import CURRENT_VERSION
 from estatedesk.eventstore import ConcurrencyConflict, EventStore
 
 from estatedesk.lifecycle import (
-    DEPARTMENT_BOUND, ROLES, CaseState, allowed_commands, charge_event_id, evolve, fold_stored,
+    DEPARTMENT_BOUND, ROLES, CaseState, allowed_commands, charge_event_id, evolve, fold_stored, void_event_id,
 )
 
 from . import idempotency
 
-from .domain.commands import COMMANDS, REFERS_TO, Actor
+from .domain.commands import PRICED, REFERS_TO, Actor, decide
 from .domain.errors import InvalidCommand, NotPermitted
 from .domain.filing import check_filing
 from .domain.reception import NewCase, receive
 from .estates import load_estate, load_policy
+from .fee_schedule import load_fee_schedule
 from .intake_rules import extra_facts_at_intake
 
 RETRIES_ON_CONFLICT = 3
@@ -41,7 +42,7 @@ def envelopes_for(case_id: str, estate_id: str, after_version: int, payloads: li
     for offset, payload in enumerate(payloads, start=1):
         kind = type(payload).event_type()
         event_id = charge_event_id(case_id, payload.completion_number) if kind == "ChargeableWorkCompleted" \
-            else uuid.uuid4()
+            else void_event_id(payload.voided_event_id) if kind == "ChargeVoided" else uuid.uuid4()
         out.append(Envelope(event_id=event_id, event_type=kind, schema_version=CURRENT_VERSION[kind],
                             case_id=case_id, estate_id=estate_id,
                             stream_version=after_version + offset, occurred_at=occurred_at or now, recorded_at=now,
@@ -141,9 +142,11 @@ class Intake:
             state = await self.load_case(case_id, principal, conn=conn)
             actor = await self._actor(principal, state.estate_id, conn)
             refers = REFERS_TO.get(name)
-            related = {"target": await self._seen_or_none(body[refers], principal, conn)} \
+            context = {"target": await self._seen_or_none(body[refers], principal, conn)} \
                 if refers and body.get(refers) else {}
-            payloads = COMMANDS[name](state, body, actor, self.clock(), **related)
+            if name in PRICED:
+                context["schedule"] = await load_fee_schedule(self.store, state.estate_id, conn)
+            payloads = decide(name, state, body, actor, self.clock(), **context)
             return await self._append(conn, state, payloads, idempotency_key, actor)
 
         async def authorise(conn: asyncpg.Connection) -> None:

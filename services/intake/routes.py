@@ -23,7 +23,8 @@ from .estates import report_daily_feedback
 from .feedback_day import feedback_of_day
 from .policy import policy_history, set_policy
 from .schemas import CaseAccepted, CaseIn
-from .setup_models import EstateSetup, PolicyIn
+from .fee_schedule import fee_schedule_history, set_fee_schedule
+from .setup_models import EstateSetup, FeeScheduleIn, PolicyIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
@@ -105,6 +106,32 @@ async def put_policy(estate_id: EstateIdPath, body: PolicyIn, principal: Princip
     version = await set_policy(intake.store, estate_id, body.blocks(),
                                actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "version": version}
+
+
+@router.put("/estates/{estate_id}/fee-schedule", tags=["estates"],
+            responses={422: {"description": "Field-level problems with the items"}})
+async def put_fee_schedule(estate_id: EstateIdPath, body: FeeScheduleIn, principal: PrincipalDep,
+                           request: Request) -> dict:
+    """Set the estate's price list for paid work (item code, name, unit, price); recorded as
+    a new version that prices every completion from now on (003 §4.9)."""
+    require_estate(principal, estate_id)
+    if principal.role not in ESTATE_ADMINS:
+        raise HTTPException(403, "only an estate manager or group admin may set an estate's fees")
+    intake = _intake(request)
+    version = await set_fee_schedule(intake.store, estate_id, [i.model_dump(mode="json") for i in body.items],
+                                     actor=principal.user, clock=intake.clock)
+    return {"estate_id": estate_id, "version": version}
+
+
+@router.get("/estates/{estate_id}/fee-schedule", tags=["estates"], responses={404: {"description": "No such estate"}})
+async def get_fee_schedule(estate_id: EstateIdPath, principal: PrincipalDep, request: Request) -> dict:
+    """The fee schedule in force (version 0: none yet), who set it and when, and every
+    earlier version."""
+    _may_read_setup(principal, estate_id)
+    events = await _intake(request).store.read_stream(estate_stream(estate_id))
+    if not any(e.event_type == "EstateConfigured" for e in events):
+        raise HTTPException(404, f"no estate {estate_id}")
+    return fee_schedule_history(estate_id, events)
 
 
 class DailyFeedbackIn(Input):

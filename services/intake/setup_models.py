@@ -22,6 +22,7 @@ PUBLIC_GRID_PLACE = "public"
 EARLIEST_HANDOVER, LATEST_HANDOVER = date(1950, 1, 1), date(2100, 12, 31)
 Place = Annotated[Line, Field(min_length=1, max_length=64)]
 Name = Annotated[Line, Field(min_length=1, max_length=100)]
+MAX_PRICE_FEN = 100_000_000  # a million yuan a unit: anything larger is a typing slip
 
 
 @lru_cache(maxsize=1)
@@ -262,3 +263,23 @@ class PolicyIn(Input):
         """The blocks this request carries, as stored (absent ones are carried over)."""
         return {name: getattr(self, name).model_dump(mode="json", by_alias=True, exclude_none=True)
                 for name in ("dispatch", "sla", "warranty", "complaints", "feedback") if getattr(self, name) is not None}
+
+
+class FeeItemIn(Input):
+    code: Id = Field(description="What a completion names the item by, e.g. PL-TRAP")
+    name: Name = Field(description="What the bill calls it")
+    unit: Annotated[Line, Field(min_length=1, max_length=20)] = Field(description="e.g. piece, hour, metre")
+    price_fen: StrictInt = Field(ge=0, le=MAX_PRICE_FEN, description="Price per unit in fen (1 yuan = 100 fen)")
+
+
+class FeeScheduleIn(Input):
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"items": [
+        {"code": "PL-TRAP", "name": "Kitchen P-trap", "unit": "piece", "price_fen": 3500},
+        {"code": "LABOUR-H", "name": "Plumber's labour", "unit": "hour", "price_fen": 5000}]}]}}
+    items: list[FeeItemIn] = Field(max_length=1000, description="The estate's price list for paid work (003 §4.9)")
+
+    @field_validator("items")
+    @classmethod
+    def _codes_unique(cls, items: list[FeeItemIn]) -> list[FeeItemIn]:
+        _unique([item.code for item in items], "item codes")
+        return items

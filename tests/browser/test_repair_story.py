@@ -70,8 +70,7 @@ async def test_an_in_home_repair_from_the_call_to_the_archive(desk, lang):
     await status_is(work, "accepted")
     await give(work, "start")
     await status_is(work, "in_progress")
-    await give(work, "complete", {"result": "更换厨房下水管", "charge_item_0": "下水管", "charge_quantity_0": "1",
-                            "charge_price_0": "35.00"})
+    await give(work, "complete", {"result": "更换厨房下水管", "charge_code_0": "PL-TRAP", "charge_quantity_0": "1"})
     await status_is(work, "completed")
     await engineer.shot("case-completed")
 
@@ -101,4 +100,5 @@ async def test_an_in_home_repair_from_the_call_to_the_archive(desk, lang):
     await expect(page.locator('#timeline li[data-event="CaseAccepted"]')).to_contain_text("e001-eng-sun")
     await expect(page.locator('#deadlines tr[data-rule="engineering_notified"]')).to_have_attribute("data-state", "met")
     await expect(page.locator("#charges")).to_contain_text("35.00")
+    await expect(page.locator("#charges")).to_contain_text("Kitchen P-trap")  # priced by the fee schedule
     await front.shot(f"case-archived-{lang}")

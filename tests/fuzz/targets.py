@@ -31,10 +31,10 @@ def aim_at_cases(case, case_ids: list[str]) -> None:
             case.path_parameters = {**case.path_parameters, "case_id": case_ids[slot]}
 
 
-def demo_versions(stack) -> dict[str, tuple[int, int]]:
-    """(set-up version, policy version) of each demo estate."""
+def demo_versions(stack) -> dict[str, tuple[int, ...]]:
+    """(set-up, policy, fee schedule) versions of each demo estate."""
     admin = token_for(stack, "group_admin", (), "group-admin")
     with httpx.Client(base_url=stack.url("intake"), headers=admin, timeout=20) as client:
-        return {estate_id: (client.get(f"/v1/estates/{estate_id}").raise_for_status().json()["version"],
-                            client.get(f"/v1/estates/{estate_id}/policy").raise_for_status().json()["version"])
+        return {estate_id: tuple(client.get(f"/v1/estates/{estate_id}{part}").raise_for_status().json()["version"]
+                                 for part in ("", "/policy", "/fee-schedule"))
                 for estate_id in DEMO_ESTATES}

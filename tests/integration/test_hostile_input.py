@@ -175,6 +175,44 @@ async def estate_id(stack, intake) -> str:
     return estate_id
 
 
+_TRAP = {"code": "PL-TRAP", "name": "Kitchen P-trap", "unit": "piece", "price_fen": 3500}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"items": [_TRAP, _TRAP]}, "body.items"),
+    ({"items": [{**_TRAP, "price_fen": -1}]}, "body.items.0.price_fen"),
+    ({"items": [{**_TRAP, "price_fen": "35.00"}]}, "body.items.0.price_fen"),
+    ({"items": [{**_TRAP, "code": "../etc"}]}, "body.items.0.code"),
+    ({"items": [{**_TRAP, "name": ""}]}, "body.items.0.name"),
+    ({"items": [{**_TRAP, "discount": 5}]}, "body.items.0.discount"),
+    ({"items": [_TRAP], "currency": "USD"}, "body.currency"),
+])
+async def test_a_bad_fee_schedule_is_a_422_naming_the_field_and_records_nothing(stack, intake, pool, estate_id,
+                                                                                 body, field):
+    before = await _estate_events(pool, estate_id)
+    response = await intake.put(f"/v1/estates/{estate_id}/fee-schedule", json=body, headers=_admin(stack))
+    assert response.status_code == 422, response.text
+    assert _names(response, field), _fields(response)
+    assert await _estate_events(pool, estate_id) == before
+
+
+async def test_only_an_estate_s_managers_set_its_fees_and_each_version_is_kept(stack, intake, pool, estate_id):
+    staff = token_for(stack, "supervisor", (estate_id,), "eh-supervisor")
+    assert (await intake.put(f"/v1/estates/{estate_id}/fee-schedule", json={"items": [_TRAP]},
+                             headers=staff)).status_code == 403
+    manager = token_for(stack, "estate_manager", (estate_id,), "eh-manager")
+    for price in (3500, 3800):
+        answer = await intake.put(f"/v1/estates/{estate_id}/fee-schedule",
+                                  json={"items": [{**_TRAP, "price_fen": price}]}, headers=manager)
+        assert answer.status_code == 200, answer.text
+    schedule = (await intake.get(f"/v1/estates/{estate_id}/fee-schedule", headers=staff)).json()
+    assert (schedule["version"], schedule["items"][0]["price_fen"], len(schedule["versions"])) == (2, 3800, 2)
+    resident = token_for(stack, "resident", (estate_id,), "h-1")
+    assert (await intake.get(f"/v1/estates/{estate_id}/fee-schedule", headers=resident)).status_code == 403
+    assert (await intake.put("/v1/estates/EH-NONE/fee-schedule", json={"items": [_TRAP]},
+                             headers=_admin(stack))).status_code == 422
+
+
 def _bad_setups() -> list:
     good = _setup()
     building, grid = good["buildings"][0], good["grids"][0]

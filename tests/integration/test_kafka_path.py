@@ -108,7 +108,7 @@ async def _walk(broker_stack, intake, analytics, case_id: str) -> None:
     for command, body in (("accept", {}), ("start", {}), ("pause", {"reason": "waiting_on_parts"}),
                           ("resume", {}), ("progress", {"note": "trap on order"}),
                           ("complete", {"result": "trap replaced",
-                                        "charge_lines": [{"item": "P-trap", "quantity": 1, "unit_price_fen": 3500}]})):
+                                        "charge_lines": [{"item_code": "PL-TRAP", "quantity": 1}]})):
         response = await intake.post(f"/v1/cases/{case_id}/{command}", json=body, headers=staff)
         assert response.status_code == 200, f"{command}: {response.text}"
 

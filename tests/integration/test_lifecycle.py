@@ -8,6 +8,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from estatedesk.contracts import BILLING_EVENTS, EVENT_TYPES, topic_of
 from tests.conftest import token_for
 from tests.support import eventually, repair_case
 
@@ -127,26 +128,43 @@ async def test_a_violation_penalty_is_for_the_manager_or_supervisor_only(intake,
     await walk.do("archive", "desk")
 
 
-async def test_an_out_of_warranty_repair_bills_once_and_a_recompletion_supersedes(stack, intake, analytics, people,
-                                                                                   pool):
+async def test_a_paid_repair_bills_from_the_fee_schedule_and_a_reopen_voids_the_bill(stack, intake, analytics,
+                                                                                       people, pool):
     walk = await _walk(intake, analytics, people, repair_case(category="plumbing"))  # handed over 2022: 2 years
     view = await walk.view_when("dispatched")
     assert view["in_warranty"] is False
     await walk.do("accept")
     await walk.do("start")
-    lines = [{"item": "P-trap", "quantity": 2, "unit_price_fen": 3500}]
+    lines = [{"item_code": "PL-TRAP", "quantity": 2}]
+    await walk.do("complete", expect=403, result="x", charge_lines=[
+        {"item": "gold tap", "unit": "piece", "quantity": 1, "unit_price_fen": 99900}])  # free lines: supervisors'
+    refused = await walk.do("complete", expect=422, result="x", charge_lines=[{"item_code": "PL-GOLD", "quantity": 1}])
+    assert refused["detail"][0]["loc"] == ["body", "charge_lines", "0", "item_code"]
     first = await walk.do("complete", result="trap replaced", charge_lines=lines)
     assert first["events"] == ["WorkCompleted", "ChargeableWorkCompleted"]
-    await walk.do("reopen", "desk", reason="still dripping")
-    await walk.do("complete", result="seal replaced too",
-                  charge_lines=lines + [{"item": "seal", "quantity": 1, "unit_price_fen": 800}])
+    reopened = await walk.do("reopen", "desk", reason="still dripping")
+    assert reopened["events"] == ["CaseReopened", "ChargeVoided"]
+    await walk.do("complete", result="seal replaced too", charge_lines=lines + [{"item_code": "PL-SEAL", "quantity": 1}])
 
-    bills = await _billing_messages(stack, pool, walk.case_id, expected=2)
-    assert [b["payload"]["total_fen"] for b in bills] == [7000, 7800]
-    assert len({b["event_id"] for b in bills}) == 2
-    assert bills[1]["payload"]["supersedes_event_id"] == bills[0]["event_id"]
+    bills = await _billing_messages(stack, pool, walk.case_id, expected=3)
+    assert [b["event_type"] for b in bills] == ["ChargeableWorkCompleted", "ChargeVoided", "ChargeableWorkCompleted"]
+    first_bill, void, second_bill = bills
+    assert [b["payload"]["total_fen"] for b in (first_bill, second_bill)] == [7000, 7800]
+    assert (void["payload"]["voided_event_id"], void["payload"]["reason"]) == (first_bill["event_id"], "reopened")
+    assert second_bill["payload"]["supersedes_event_id"] is None  # the first no longer stands
+    assert second_bill["payload"]["charge_lines"][0] == {
+        "item_code": "PL-TRAP", "item": "Kitchen P-trap 厨房存水弯", "unit": "piece", "quantity": 2,
+        "unit_price_fen": 3500, "total_fen": 7000}
+    assert (second_bill["payload"]["household_id"], second_bill["payload"]["location_id"]) == (
+        "H-3-2-1502", "3-2-1502")
+    assert second_bill["payload"]["fee_schedule_version"] >= 1
+    assert "王" not in json.dumps(bills, ensure_ascii=False) and "13812345678" not in json.dumps(bills)
     view = await walk.view_when("completed")
     assert [c["total_fen"] for c in view["charges"]] == [7800]
+    cancelled = await walk.do("cancel", "desk", reason="resident moved out before paying")
+    assert cancelled["events"] == ["CaseCancelled", "ChargeVoided"]
+    view = await walk.view_when("cancelled")
+    assert view["charges"] == []
 
 
 async def test_charge_lines_on_covered_work_are_refused(intake, analytics, people):
@@ -155,7 +173,7 @@ async def test_charge_lines_on_covered_work_are_refused(intake, analytics, peopl
     assert view["in_warranty"] is True  # waterproofing: 5 years from the 2022 handover
     await walk.do("accept")
     await walk.do("start")
-    await walk.do("complete", expect=422, result="x", charge_lines=[{"item": "x", "quantity": 1, "unit_price_fen": 1}])
+    await walk.do("complete", expect=422, result="x", charge_lines=[{"item_code": "PL-TRAP", "quantity": 1}])
 
 
 async def test_a_rejected_repair_is_routed_to_another_department(stack, intake, analytics, people):
@@ -200,7 +218,7 @@ async def test_a_completion_with_charge_lines_repeated_with_its_key_records_one_
     await walk.do("accept")
     await walk.do("start")
     key = {**people["staff"], "Idempotency-Key": str(uuid.uuid4())}
-    body = {"result": "washer replaced", "charge_lines": [{"item": "washer", "quantity": 3, "unit_price_fen": 150}]}
+    body = {"result": "washer replaced", "charge_lines": [{"item_code": "PL-WASHER", "quantity": 3}]}
     answers = await asyncio.gather(*(intake.post(f"/v1/cases/{walk.case_id}/complete", json=body, headers=key)
                                      for _ in range(3)))
     answers.append(await intake.post(f"/v1/cases/{walk.case_id}/complete", json=body, headers=key))
@@ -219,19 +237,22 @@ async def test_paid_help_bills_its_charge_lines_at_completion(stack, intake, ana
     assert (await walk.view_when("dispatched"))["departments"] == ["customer_service"]
     for command in ("accept", "start"):
         await walk.do(command, "supervisor")
-    lines = [{"item": "porter, per hour", "quantity": 2, "unit_price_fen": 5000}]
-    done = await walk.do("complete", "supervisor", result="sofa carried up", charge_lines=lines)
+    lines = [{"item": "porter, per hour", "unit": "hour", "quantity": 2, "unit_price_fen": 5000}]
+    done = await walk.do("complete", "supervisor", result="sofa carried up", charge_lines=lines)  # a free line
     assert done["events"] == ["WorkCompleted", "ChargeableWorkCompleted"]
     [bill] = await _billing_messages(stack, pool, walk.case_id, expected=1)
     assert bill["event_type"] == "ChargeableWorkCompleted"
     assert (bill["payload"]["reason"], bill["payload"]["total_fen"]) == ("paid_help", 10000)
-    assert bill["payload"]["charge_lines"] == [{**lines[0], "total_fen": 10000}]
+    assert bill["payload"]["charge_lines"] == [{**lines[0], "item_code": None, "total_fen": 10000}]
     view = await walk.view_when("completed")
     assert [c["total_fen"] for c in view["charges"]] == [10000]
 
 
+BILLING_EVENT_TYPES = tuple(name for name in EVENT_TYPES if topic_of(name) == BILLING_EVENTS)
+
+
 async def _billing_messages(stack, pool, case_id: str, expected: int) -> list[dict]:
-    """The case's bills on billing-events, one per event id (delivery is at least once), once
+    """The case's bills and voids on billing-events, one per event id (delivery is at least once), once
     the topic holds `expected` of them; the store must hold exactly those."""
     consumer = AIOKafkaConsumer("billing-events", bootstrap_servers=stack.settings.kafka_bootstrap_servers,
                                 auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=10)
@@ -250,8 +271,8 @@ async def _billing_messages(stack, pool, case_id: str, expected: int) -> list[di
         await consumer.stop()
     async with pool.acquire() as conn:
         stored = [str(r["event_id"]) for r in await conn.fetch(
-            "SELECT event_id FROM events WHERE case_id = $1 AND event_type = 'ChargeableWorkCompleted'"
-            " ORDER BY position", case_id)]
+            "SELECT event_id FROM events WHERE case_id = $1 AND event_type = ANY($2) ORDER BY position",
+            case_id, list(BILLING_EVENT_TYPES))]
     assert list(found) == stored, (list(found), stored)
     return list(found.values())
 

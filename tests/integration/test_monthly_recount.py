@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from estatedesk.demo import staffed_estate
+from estatedesk.demo import DEMO_FEES, staffed_estate
 from tests.conftest import token_for
 from tests.recount import differences, previous_month, report, stored_cases
 from tests.support import eventually, stack_now
@@ -181,9 +181,8 @@ class Case:
         await self.complete(charges=charges)
 
     async def complete(self, *, charges: bool = False) -> None:
-        lines = [{"item": "parts", "quantity": self.month.rng.randint(1, 3),
-                  "unit_price_fen": self.month.rng.randint(5, 90) * 100},
-                 {"item": "labour (hour)", "quantity": 1, "unit_price_fen": 5000}]
+        lines = [{"item_code": self.month.rng.choice(["PL-TRAP", "PL-SEAL", "EL-SOCKET"]),
+                  "quantity": self.month.rng.randint(1, 3)}, {"item_code": "LABOUR-H", "quantity": 1}]
         await self.do("complete", self.worker, result="done", **({"charge_lines": lines} if charges else {}))
 
     async def closure(self, *, fail_first: bool = False) -> None:
@@ -292,7 +291,7 @@ async def repair_paid(c: Case) -> None:
 async def repair_rebilled(c: Case) -> None:
     await c.work("engineering", charges=True)
     await c.do("reopen", "desk", reason="leak came back")
-    await c.complete(charges=True)  # this bill supersedes the first
+    await c.complete(charges=True)  # the reopen voided the first bill; this one stands alone
     await c.closure()
     await c.visit(full_closure=True)
     await c.do("archive", "desk")
@@ -300,7 +299,7 @@ async def repair_rebilled(c: Case) -> None:
 
 async def repair_redone_free(c: Case) -> None:
     await c.work("engineering", charges=True)
-    await c.closure(fail_first=True)  # done again without charge lines: the first bill stands
+    await c.closure(fail_first=True)  # the failed inspection voided the bill; done again for nothing
     await c.visit(full_closure=True)
 
 
@@ -501,6 +500,8 @@ async def recounted(stack, intake, analytics, pool):
     for estate in estates:
         answer = await intake.put(f"/v1/estates/{estate}", json=_setup(estate, today), headers=admin)
         assert answer.status_code == 200, answer.text
+        answer = await intake.put(f"/v1/estates/{estate}/fee-schedule", json={"items": DEMO_FEES}, headers=admin)
+        assert answer.status_code == 200, answer.text
     month = Month(stack, intake, estates, seed=2026)
     await drive(month)
     driven = time.monotonic() - started
@@ -544,9 +545,8 @@ async def test_the_month_holds_what_its_figures_must_survive(recounted, pool):
             "SELECT count(*) FROM events p JOIN events b ON b.case_id = p.case_id AND b.event_type = 'SlaBreached'"
             " AND b.payload->>'obligation_id' = p.payload->>'obligation_id'"
             " WHERE p.estate_id = ANY($1) AND p.event_type = 'SlaClockPaused'", estates)
-        superseding = await conn.fetchval(
-            "SELECT count(*) FROM events WHERE estate_id = ANY($1) AND event_type = 'ChargeableWorkCompleted'"
-            " AND payload->>'supersedes_event_id' IS NOT NULL", estates)
+        voided = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE estate_id = ANY($1) AND event_type = 'ChargeVoided'", estates)
         breached_rules = {r[0] for r in await conn.fetch(
             "SELECT DISTINCT payload->>'rule' FROM events WHERE estate_id = ANY($1) AND event_type = 'SlaBreached'",
             estates)}
@@ -561,7 +561,7 @@ async def test_the_month_holds_what_its_figures_must_survive(recounted, pool):
                  "CaseRejected", "DispatchFailed", "WorkPaused", "CaseReopened", "ReturnVisitRecorded",
                  "CaseArchived", "RepeatComplaintDetected", "ProgressNoted", "ViolationPenaltyRecorded"):
         assert kinds.get(kind, 0) >= ESTATES, kind
-    assert failed >= 3 * ESTATES and second_clocks >= 3 * ESTATES and superseding >= 2 * ESTATES
+    assert failed >= 3 * ESTATES and second_clocks >= 3 * ESTATES and voided >= 2 * ESTATES
     assert paused_after_breach >= ESTATES  # a breach stays a breach through a pause after it
     assert breached_rules >= {"engineering_notified", "help_replied", "complaint_completed", "group_progress_reported"}
     assert levels >= {"1", "2", "3"}

@@ -149,13 +149,14 @@ def test_each_topic_is_sent_by_its_producer_and_received_by_each_reader():
 
 
 def test_a_billing_message_describes_the_envelope_around_its_payload():
-    bill = committed()["components"]["messages"]["ChargeableWorkCompleted.v1"]["payload"]
+    current = f"ChargeableWorkCompleted.v{CURRENT_VERSION['ChargeableWorkCompleted']}"
+    bill = committed()["components"]["messages"][current]["payload"]
     assert bill["properties"]["producer"]["const"] == "intake"
     payload = bill["properties"]["payload"]
     assert payload["additionalProperties"] is False and "supersedes_event_id" in payload["properties"]
     assert payload["properties"]["charge_lines"]["items"]["$ref"].endswith("/$defs/ChargeLine")
     model = EVENT_TYPES["ChargeableWorkCompleted"].model_json_schema(
-        ref_template="#/components/messages/ChargeableWorkCompleted.v1/payload/$defs/{model}")
+        ref_template=f"#/components/messages/{current}/payload/$defs/{{model}}")
     assert bill["$defs"] == model.pop("$defs") and payload == model
 
 
@@ -170,11 +171,13 @@ def test_a_bill_as_intake_writes_it_is_a_valid_message_and_an_unknown_field_is_n
     bill = case_events.ChargeableWorkCompleted(
         completion_number=1, charge_lines=[case_events.ChargeLine(item="tap", quantity=1, unit_price_fen=3500,
                                                                   total_fen=3500)],
-        total_fen=3500, reason="out_of_warranty_repair", completed_at=at)
-    wire = json.loads(Envelope(event_id=uuid.uuid4(), event_type=bill.event_type(), case_id="C-1", estate_id="E001",
+        total_fen=3500, reason="out_of_warranty_repair", completed_at=at, household_id="H-3-2-1502",
+        location_id="3-2-1502")
+    wire = json.loads(Envelope(event_id=uuid.uuid4(), event_type=bill.event_type(), schema_version=2,
+                               case_id="C-1", estate_id="E001",
                                occurred_at=at, recorded_at=at, producer="intake", correlation_id="c",
                                payload=encode(bill)).to_bytes())
-    validator = validator_of(committed(), "ChargeableWorkCompleted.v1")
+    validator = validator_of(committed(), "ChargeableWorkCompleted.v2")
     assert list(validator.iter_errors(wire)) == []
     assert not validator_of(committed(), "SlaMet.v1").is_valid(wire)
     wire["payload"]["charge_lines"][0]["discount_fen"] = 100  # checked through the ChargeLine definition
@@ -191,10 +194,10 @@ MISTAKES: dict[str, Callable[[dict], None]] = {
     "extra required field": lambda d: (_payload(d, "SlaBreached.v1")["properties"].update(reopened={"type": "boolean"}),
                                        _payload(d, "SlaBreached.v1")["required"].append("reopened")),
     "field removed": lambda d: _payload(d, "CaseReceived.v1")["properties"].pop("title"),
-    "type changed": lambda d: _payload(d, "WorkCompleted.v1")["properties"]["completion_number"].update(type="string"),
-    "enum narrowed": lambda d: _payload(d, "ChargeableWorkCompleted.v1")["properties"]["reason"].update(
+    "type changed": lambda d: _payload(d, "WorkCompleted.v2")["properties"]["completion_number"].update(type="string"),
+    "enum narrowed": lambda d: _payload(d, "ChargeableWorkCompleted.v2")["properties"]["reason"].update(
         enum=["paid_help"]),
-    "nested definition changed": lambda d: d["components"]["messages"]["WorkCompleted.v1"]["payload"]["$defs"][
+    "nested definition changed": lambda d: d["components"]["messages"]["WorkCompleted.v2"]["payload"]["$defs"][
         "ChargeLine"]["required"].remove("total_fen"),
 }
 

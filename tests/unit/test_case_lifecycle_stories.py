@@ -7,7 +7,8 @@ import pytest
 
 from estatedesk.contracts import encode
 from estatedesk.lifecycle.state import CaseState, charge_event_id, evolve, started
-from services.intake.domain.commands import COMMANDS, Actor
+from services.intake.domain.commands import COMMANDS, Actor, decide
+from services.intake.domain.fees import FeeSchedule
 from services.intake.domain.errors import IllegalTransition, InvalidCommand, NotPermitted
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
@@ -24,7 +25,7 @@ def case(type_="repair", category="plumbing", **received) -> CaseState:
 def given(state: CaseState, *steps) -> CaseState:
     """Apply (command, actor, data[, related cases]) steps, folding the events they record."""
     for command, actor, data, *related in steps:
-        for payload in COMMANDS[command](state, data, actor, NOW, **(related[0] if related else {})):
+        for payload in decide(command, state, data, actor, NOW, **(related[0] if related else {})):
             state = evolve(state, type(payload).event_type(), encode(payload))
     return state
 
@@ -103,30 +104,67 @@ def test_an_emergency_is_worked_not_replied():
     assert given(state, ("archive", DESK, {})).status == "archived"
 
 
-def test_paid_work_bills_each_completion_and_a_recompletion_supersedes():
-    state = given(routed(case()), ("accept", STAFF, {}), ("start", STAFF, {}))
-    state = evolve(state, "WarrantyDetermined", {"in_warranty": False})
-    lines = [{"item": "trap", "quantity": 2, "unit_price_fen": 3500}]
-    first = COMMANDS["complete"](state, {"result": "done", "charge_lines": lines}, STAFF, NOW)
+SCHEDULE = FeeSchedule(3, {"PL-TRAP": {"code": "PL-TRAP", "name": "Kitchen P-trap", "unit": "piece",
+                                         "price_fen": 3500}})
+
+
+def _paid(state=None):
+    state = state or given(routed(case(reporter={"household_id": "H-3-2-1502"},
+                                       location={"building": "3", "unit": "2", "room": "1502"})),
+                           ("accept", STAFF, {}), ("start", STAFF, {}))
+    return evolve(state, "WarrantyDetermined", {"in_warranty": False})
+
+
+def test_paid_work_is_billed_from_the_fee_schedule_to_a_household_and_a_place():
+    state = _paid()
+    lines = [{"item_code": "PL-TRAP", "quantity": 2}]
+    first = decide("complete", state, {"result": "done", "charge_lines": lines}, STAFF, NOW, schedule=SCHEDULE)
     assert [type(p).event_type() for p in first] == ["WorkCompleted", "ChargeableWorkCompleted"]
-    assert first[1].total_fen == 7000 and first[1].supersedes_event_id is None
-    state = given(state, ("complete", STAFF, {"result": "done", "charge_lines": lines}),
-                  ("reopen", DESK, {"reason": "dripping"}))
-    again = COMMANDS["complete"](state, {"result": "done", "charge_lines": lines}, STAFF, NOW)
-    assert again[1].completion_number == 2
-    assert again[1].supersedes_event_id == str(charge_event_id("C-1", 1))
+    bill = first[1]
+    assert (bill.total_fen, bill.supersedes_event_id, bill.fee_schedule_version) == (7000, None, 3)
+    assert (bill.household_id, bill.location_id) == ("H-3-2-1502", "3-2-1502")
+    assert [(line.item, line.unit, line.unit_price_fen) for line in bill.charge_lines] == [
+        ("Kitchen P-trap", "piece", 3500)]
+
+
+def test_reopening_or_cancelling_billed_work_voids_its_bill_and_the_next_bill_stands_alone():
+    billed = given(_paid(), ("complete", STAFF, {"result": "done", "charge_lines": [
+        {"item_code": "PL-TRAP", "quantity": 1}]}, {"schedule": SCHEDULE}))
+    bill_id = str(charge_event_id("C-1", 1))
+    for command, body, actor, reason in (("reopen", {"reason": "dripping"}, DESK, "reopened"),
+                                         ("cancel", {"reason": "resident withdrew"}, DESK, "cancelled"),
+                                         ("inspect", {"passed": False, "inspector_role": "owner"}, DESK, "reopened")):
+        events = decide(command, billed, body, actor, NOW)
+        voided = [e for e in events if type(e).event_type() == "ChargeVoided"]
+        assert [(v.voided_event_id, v.reason) for v in voided] == [(bill_id, reason)], command
+    reopened = given(billed, ("reopen", DESK, {"reason": "dripping"}))
+    assert reopened.last_charge_event_id is None
+    redone = reopened  # back at work
+    bill = decide("complete", redone, {"result": "done", "charge_lines": [{"item_code": "PL-TRAP", "quantity": 1}]},
+                  STAFF, NOW, schedule=SCHEDULE)[1]
+    assert (bill.completion_number, bill.supersedes_event_id) == (2, None)
+    unbilled = given(_paid(), ("complete", STAFF, {"result": "done"}))
+    assert not [e for e in decide("reopen", unbilled, {"reason": "x"}, DESK, NOW)
+                if type(e).event_type() == "ChargeVoided"]
+
+
+def test_a_free_line_is_the_supervisor_s_alone():
+    free = [{"item": "special valve", "unit": "piece", "quantity": 1, "unit_price_fen": 9900}]
+    with pytest.raises(NotPermitted):
+        decide("complete", _paid(), {"result": "x", "charge_lines": free}, STAFF, NOW, schedule=SCHEDULE)
+    [_, bill] = decide("complete", _paid(), {"result": "x", "charge_lines": free}, SUPERVISOR, NOW, schedule=SCHEDULE)
+    assert (bill.charge_lines[0].item_code, bill.total_fen) == (None, 9900)
 
 
 @pytest.mark.parametrize("lines, field", [
-    ([{"item": "x", "quantity": 0, "unit_price_fen": 1}], "charge_lines[0].quantity"),
-    ([{"item": "x", "quantity": 1, "unit_price_fen": -5}], "charge_lines[0].unit_price_fen"),
-    ([{"quantity": 1, "unit_price_fen": 5}], "charge_lines[0].item"),
+    ([{"item_code": "PL-NONE", "quantity": 1}], "charge_lines.0.item_code"),
+    ([{"item_code": "PL-TRAP", "quantity": 1, "unit_price_fen": 1}], "charge_lines.0.unit_price_fen"),
+    ([{"quantity": 1}], "charge_lines.0.item_code"),
+    ([{"item": "x", "quantity": 1}], "charge_lines.0.item_code"),
 ])
 def test_bad_charge_lines_name_the_field(lines, field):
-    state = evolve(given(routed(case()), ("accept", STAFF, {}), ("start", STAFF, {})),
-                   "WarrantyDetermined", {"in_warranty": False})
     with pytest.raises(InvalidCommand) as refused:
-        COMMANDS["complete"](state, {"result": "x", "charge_lines": lines}, STAFF, NOW)
+        decide("complete", _paid(), {"result": "x", "charge_lines": lines}, SUPERVISOR, NOW, schedule=SCHEDULE)
     assert field in [f for f, _ in refused.value.errors]
 
 

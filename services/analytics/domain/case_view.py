@@ -134,6 +134,10 @@ def _charged(view: View, p: dict, event: dict) -> None:
                                "charge_lines": p.get("charge_lines", [])}]
 
 
+def _voided(view: View, p: dict, event: dict) -> None:
+    view["charges"] = [c for c in view["charges"] if c["event_id"] != p["voided_event_id"]]
+
+
 def _escalated(view: View, p: dict, event: dict) -> None:
     view["escalations"] = [*view["escalations"], {"level": p["level"], "to_role": p["to_role"],
                                                   "reason": p.get("reason"), "raised_at": p["raised_at"],
@@ -146,7 +150,8 @@ def _penalty(view: View, p: dict, event: dict) -> None:
 
 _HANDLERS = {
     "CaseDispatched": _decided, "DispatchFailed": _decided, "WorkCompleted": _completed,
-    "ReturnVisitRecorded": _visited, "ChargeableWorkCompleted": _charged, "EscalationRaised": _escalated,
+    "ReturnVisitRecorded": _visited, "ChargeableWorkCompleted": _charged, "ChargeVoided": _voided,
+    "EscalationRaised": _escalated,
     "RepeatComplaintDetected": lambda v, p, e: v.update(repeat_of=p["earlier_case_id"]),
     "ViolationPenaltyRecorded": _penalty,
     "ConsultationTaken": lambda v, p, e: v.update(consultation={"form": p["form"],

@@ -15,7 +15,7 @@ CHARGE_LINES = 3
 @dataclass(frozen=True)
 class Input:
     name: str
-    kind: str = "text"  # text, textarea, select, checkbox, number
+    kind: str = "text"  # text, textarea, select, checkbox, number, fee_item (the estate's fee schedule)
     options: tuple[str, ...] = ()
     required: bool = False
 
@@ -52,16 +52,22 @@ class ReasonForm(_Form):
     reason: str = Field(min_length=1, max_length=500)
 
 
+_LINE_PARTS = ("code", "quantity", "item", "price")  # a fee schedule item, or a free line: item and price
+
+
 class CompleteForm(_Form):
     result: str = Field(min_length=1, max_length=2000)
-    charge_item_0: str = ""
+    charge_code_0: str = Field("", max_length=64)
     charge_quantity_0: str = ""
+    charge_item_0: str = ""
     charge_price_0: str = ""
-    charge_item_1: str = ""
+    charge_code_1: str = Field("", max_length=64)
     charge_quantity_1: str = ""
+    charge_item_1: str = ""
     charge_price_1: str = ""
-    charge_item_2: str = ""
+    charge_code_2: str = Field("", max_length=64)
     charge_quantity_2: str = ""
+    charge_item_2: str = ""
     charge_price_2: str = ""
 
 
@@ -102,18 +108,22 @@ class ChargeLineError(ValueError):
 
 
 def _charge_lines(form: CompleteForm) -> list[dict]:
+    """Each filled line: an item picked from the estate's fee schedule (priced by it), or a
+    free line with its own item and price, which intake takes from a supervisor only."""
     lines = []
     for i in range(CHARGE_LINES):
-        item = getattr(form, f"charge_item_{i}")
-        quantity, price = getattr(form, f"charge_quantity_{i}"), getattr(form, f"charge_price_{i}")
-        if not (item or quantity or price):
+        code, quantity, item, price = (getattr(form, f"charge_{part}_{i}") for part in _LINE_PARTS)
+        if not (code or quantity or item or price):
             continue
-        if not item:
-            raise ChargeLineError(f"charge_item_{i}", "an item is needed for this charge line")
         try:
             qty = int(quantity or "1")
         except ValueError:
             raise ChargeLineError(f"charge_quantity_{i}", "must be a whole number")
+        if code:
+            lines.append({"item_code": code, "quantity": qty})
+            continue
+        if not item:
+            raise ChargeLineError(f"charge_code_{i}", "pick an item of the fee schedule, or type an item and a price")
         try:
             fen = round(float(price) * 100)
         except ValueError:
@@ -154,10 +164,11 @@ def _same(*names: str) -> Callable[[_Form], dict]:
     return lambda f: {n: getattr(f, n) for n in names}
 
 
-_charges = tuple(Input(f"charge_{part}_{i}", "number" if part != "item" else "text")
-                 for i in range(CHARGE_LINES) for part in ("item", "quantity", "price"))
+_LINE_KINDS = {"code": "fee_item", "quantity": "number", "item": "text", "price": "number"}
+_charges = tuple(Input(f"charge_{part}_{i}", _LINE_KINDS[part]) for i in range(CHARGE_LINES) for part in _LINE_PARTS)
 _charge_paths = {f"charge_lines.{i}.{api}": f"charge_{form}_{i}" for i in range(CHARGE_LINES)
-                 for api, form in (("item", "item"), ("quantity", "quantity"), ("unit_price_fen", "price"))}
+                 for api, form in (("item_code", "code"), ("quantity", "quantity"), ("item", "item"),
+                                   ("unit_price_fen", "price"))}
 
 COMMAND_FORMS: dict[str, CommandForm] = {
     "reply": CommandForm(ReplyForm, (Input("answer", "textarea"), Input("handling"), Input("result"),

@@ -121,12 +121,22 @@ async def _case_page(request: Request, user, case_id: str, *, min_position: int 
     commands, from_view = _commands(view)
     if open_command and open_command not in commands:
         commands.append(open_command)
+    fee_items = await _fee_items(request, user, view.get("estate_id")) if "complete" in commands else []
     return render(request, "cases/case.html", status, view=view, case_id=case_id, commands=commands,
+                  fee_items=fee_items,
                   commands_from_view=from_view, forms=COMMAND_FORMS, open_command=open_command,
                   problem=problem or Problem(), values=values or {},
                   deadlines=[deadline_state(d, now) for d in view.get("deadlines") or []],
                   created=request.query_params.get("created") == "1", tz=estate_tz(request, view.get("estate_id")),
                   key=str(uuid.uuid4()))
+
+
+async def _fee_items(request: Request, user, estate_id: str | None) -> list[dict]:
+    """The estate's fee schedule items to pick from, or none while intake does not serve them."""
+    if not estate_id:
+        return []
+    answer = await _api(request).fee_schedule(user.token, estate_id)
+    return answer.get("items", []) if answer.ok else []
 
 
 @router.get("/cases/{case_id}")

@@ -13,13 +13,14 @@ from typing import Any, Callable
 from estatedesk.contracts import Payload
 from estatedesk.contracts.case_events import (
     CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
-    CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeLine, InspectionRecorded,
+    CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeVoided, InspectionRecorded,
     ProgressNoted, ReturnVisitAttempted, ReturnVisitClosed, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
     WorkResumed, WorkStarted,
 )
 
 from estatedesk.lifecycle import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 from .errors import IllegalTransition, InvalidCommand, NotPermitted
+from .fees import FeeSchedule, price_lines
 from estatedesk.lifecycle.guards import DEPARTMENT_BOUND, ROLES, allowed_commands, may, may_give
 from services.dispatch.domain.rules import DEPARTMENTS
 
@@ -114,20 +115,23 @@ def reject(state, data, actor, now):
     return [CaseRejected(department=_routed_department(state, data, actor), reason=data["reason"], **by)]
 
 
-def complete(state: CaseState, data: dict, actor: Actor, now: datetime) -> list[Payload]:
-    """Finish the work; paid work records its charge lines once per completion."""
+def complete(state: CaseState, data: dict, actor: Actor, now: datetime, *,
+             schedule: FeeSchedule = FeeSchedule()) -> list[Payload]:
+    """Finish the work; paid work is billed once per completion, priced by `schedule`, the
+    estate's fee schedule in force now."""
     by = _check("complete", state, actor)
     _required(data, "result")
-    lines = _charge_lines(data.get("charge_lines") or [])
-    if lines and not state.is_paid_work:
+    if data.get("charge_lines") and not state.is_paid_work:
         raise InvalidCommand([("charge_lines", "only out-of-warranty repairs and paid help are charged")])
+    lines = price_lines(data.get("charge_lines") or [], schedule, actor.role)
     number = state.completions + 1
     events: list[Payload] = [WorkCompleted(result=data["result"], completion_number=number, charge_lines=lines, **by)]
     if lines:
         events.append(ChargeableWorkCompleted(
             completion_number=number, charge_lines=lines, total_fen=sum(line.total_fen for line in lines),
             reason="out_of_warranty_repair" if state.type == "repair" else "paid_help",
-            supersedes_event_id=state.last_charge_event_id, completed_at=now))
+            supersedes_event_id=state.last_charge_event_id, completed_at=now, household_id=state.household_id,
+            location_id=state.location_id, fee_schedule_version=schedule.version or None))
     if data.get("penalty_fen") is not None:
         events.append(_penalty(state, data, actor, by))
     return events
@@ -141,23 +145,6 @@ def _penalty(state: CaseState, data: dict, actor: Actor, by: dict) -> ViolationP
     if not isinstance(data["penalty_fen"], int) or data["penalty_fen"] <= 0:
         raise InvalidCommand([("penalty_fen", "must be a positive whole number of fen")])
     return ViolationPenaltyRecorded(amount_fen=data["penalty_fen"], note=data.get("penalty_note", ""), **by)
-
-
-def _charge_lines(raw: list[Any]) -> list[ChargeLine]:
-    errors, lines = [], []
-    for i, line in enumerate(raw):
-        item, qty, price = (line or {}).get("item"), (line or {}).get("quantity"), (line or {}).get("unit_price_fen")
-        if not item:
-            errors.append((f"charge_lines[{i}].item", "is required"))
-        if not isinstance(qty, int) or qty <= 0:
-            errors.append((f"charge_lines[{i}].quantity", "must be a positive whole number"))
-        if not isinstance(price, int) or price < 0:
-            errors.append((f"charge_lines[{i}].unit_price_fen", "must be a whole number of fen, not negative"))
-        if not errors:
-            lines.append(ChargeLine(item=item, quantity=qty, unit_price_fen=price, total_fen=qty * price))
-    if errors:
-        raise InvalidCommand(errors)
-    return lines
 
 
 def inspect(state, data, actor, now):
@@ -264,6 +251,8 @@ def progress(state, data, actor, now):
 # Commands about another case too, and the field naming it: the handler loads that case as
 # the caller may see it and passes it as `target`.
 REFERS_TO: dict[str, str] = {"merge": "into_case_id"}
+PRICED: frozenset[str] = frozenset({"complete"})
+"""Commands the handler passes the estate's fee schedule in force, as `schedule`."""
 
 COMMANDS: dict[str, Callable[..., list[Payload]]] = {
     "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
@@ -271,4 +260,17 @@ COMMANDS: dict[str, Callable[..., list[Payload]]] = {
     "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
     "close-visit": close_visit,
 }
-__all__ = ["Actor", "COMMANDS", "DESK_TYPES", "NEEDS_FULL_CLOSURE", "REFERS_TO"]
+
+
+def decide(name: str, state: CaseState, data: dict, actor: Actor, now: datetime, **context: Any) -> list[Payload]:
+    """The events of one command. Whatever reopens or cancels billed work also voids its
+    bill, whichever command did it (a reopen, a failed inspection, a dissatisfied resident)."""
+    events = COMMANDS[name](state, data, actor, now, **context)
+    ended = next((e for e in events if isinstance(e, (CaseReopened, CaseCancelled))), None)
+    if ended is not None and state.last_charge_event_id:
+        events.append(ChargeVoided(voided_event_id=state.last_charge_event_id, voided_at=now,
+                                   reason="cancelled" if isinstance(ended, CaseCancelled) else "reopened"))
+    return events
+
+
+__all__ = ["Actor", "COMMANDS", "DESK_TYPES", "NEEDS_FULL_CLOSURE", "PRICED", "REFERS_TO", "decide"]
