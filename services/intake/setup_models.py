@@ -9,12 +9,13 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import (AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints,
+                      field_validator, model_validator)
 
 from estatedesk.inputs import Id, Input, IsoDate, Line
 from services.dispatch.domain.rules import DEPARTMENTS, GRID_BUTLER, LEAST_LOADED, NOTIFY_ROLES
 from services.dispatch.domain.policy import CASE_TYPES, PRIORITIES, SCOPES, SEVERITIES, MAX_STAFF_PER_TARGET
-from services.sla.domain.sla_policy import DEFAULT_RULES
+from services.sla.domain.sla_policy import DEFAULT_RULES, MILESTONES
 from services.intake.domain.coverage import DEFAULT_LIABILITY_YEARS
 from services.intake.domain.repeats import DEFAULT_WINDOW_DAYS
 
@@ -220,9 +221,47 @@ class CalendarIn(Input):
         return spans
 
 
+Milestone = Literal[tuple(MILESTONES)]  # type: ignore[valid-type]
+RuleName = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9_]{2,47}$")]
+
+
+class CustomRuleIn(Input):
+    """A clock of the estate's own beside the built-in ones, e.g. a public-area repair resolved
+    in 24 h, an in-home repair in 48 h, a consultation answered in 2 working hours."""
+
+    name: RuleName = Field(description="lower_case name, not one of the built-in rules")
+    case_types: list[Literal[CASE_TYPES]] = Field(min_length=1, max_length=len(CASE_TYPES))  # type: ignore[valid-type]
+    scope: Literal[SCOPES] | None = Field(None, description="Repairs only: in_home or public_area")  # type: ignore[valid-type]
+    categories: list[Annotated[Line, Field(min_length=1, max_length=64)]] = Field([], max_length=30)
+    starts_on: list[Milestone] = Field(["received"], min_length=1, max_length=len(MILESTONES))
+    met_by: list[Milestone] = Field(min_length=1, max_length=len(MILESTONES))
+    target_minutes: StrictInt | None = Field(None, gt=0, le=MAX_TARGET_MINUTES)
+    working_days: StrictInt | None = Field(None, gt=0, le=60, description="Instead of target_minutes, on working hours")
+    clock: Literal["24x7", "business_hours"] = "24x7"
+    pausable: StrictBool = Field(False, description="Waiting on the resident stops the clock")
+    warn_at: StrictFloat | None = Field(0.8, gt=0, lt=1)
+    escalations: list[EscalationIn] | None = Field(
+        None, max_length=5, description="Who is told when it slips; by default the supervisor, [] for nobody")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "CustomRuleIn":
+        if (self.target_minutes is None) == (self.working_days is None):
+            raise ValueError("give either target_minutes or working_days")
+        if self.name in SLA_RULES:
+            raise ValueError(f"{self.name} is a built-in rule; tune it under rules instead")
+        return self
+
+
 class SlaBlock(Input):
     calendar: CalendarIn | None = None
     rules: dict[Literal[SLA_RULES], SlaRuleIn] = {}  # type: ignore[valid-type]
+    custom_rules: list[CustomRuleIn] = Field([], max_length=50, description="The estate's own clocks")
+
+    @field_validator("custom_rules")
+    @classmethod
+    def _names_unique(cls, own: list[CustomRuleIn]) -> list[CustomRuleIn]:
+        _unique([o.name for o in own], "custom rule names")
+        return own
 
 
 class WarrantyBlock(Input):

@@ -125,3 +125,60 @@ async def _missed(pool, estate_id: str, day: date) -> list[str]:
         rows = await conn.fetch("SELECT payload FROM events WHERE stream_id = $1 AND payload->>'day' = $2",
                                 f"estate-{estate_id}/feedback", day.isoformat())
     return sorted(json.loads(r["payload"])["department"] for r in rows)
+
+
+async def test_an_estate_s_own_rules_and_the_emergency_ladder_run_on_the_real_stack(stack, intake, analytics):
+    estate_id = f"EOR{uuid.uuid4().hex[:6].upper()}"
+    admin = token_for(stack, "group_admin", (), "group-admin")
+    estate = staffed_estate("Own Rules Garden", estate_id, 2).model_dump(mode="json")
+    assert (await intake.put(f"/v1/estates/{estate_id}", headers=admin, json=estate)).status_code == 200
+    own = {"sla": {"custom_rules": [
+        {"name": "public_repair_resolved", "case_types": ["repair"], "scope": "public_area",
+         "starts_on": ["received"], "met_by": ["completed"], "target_minutes": 24 * 60},
+        {"name": "home_repair_resolved", "case_types": ["repair"], "scope": "in_home",
+         "starts_on": ["received"], "met_by": ["completed"], "target_minutes": 48 * 60}]}}
+    answer = await intake.put(f"/v1/estates/{estate_id}/policy", headers=admin, json=own)
+    assert answer.status_code == 200, answer.text
+    clash = {"sla": {"custom_rules": [{**own["sla"]["custom_rules"][0], "name": "help_replied"}]}}
+    refused = await intake.put(f"/v1/estates/{estate_id}/policy", headers=admin, json=clash)
+    assert refused.status_code == 422 and "custom_rules" in refused.text, refused.text
+
+    desk = token_for(stack, "front_desk", (estate_id,), f"{estate_id.lower()}-desk-zhao")
+    supervisor = token_for(stack, "supervisor", (estate_id,), f"{estate_id.lower()}-supervisor-qian")
+    # a case is judged by the policy in force when it was received: this one, filed now
+    public = repair_case(estate_id, title="North gate lamp out", location={"area": "north gate"},
+                         repair={"scope": "public_area", "in_warranty": None})
+    emergency = repair_case(estate_id, type="help", category="medical", title="Elderly resident fell", repair=None,
+                            help={"serious": False}, location={"building": "1", "unit": "1", "room": "0101"},
+                            received_at=(stack_now() - timedelta(minutes=30)).isoformat())
+    ids = []
+    for body in (public, emergency):
+        created = await intake.post("/v1/cases", json=body, headers=desk)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["case_id"])
+
+    async def view_of(case_id, ready):
+        async def probe():
+            view = (await analytics.get(f"/v1/cases/{case_id}", headers=supervisor)).json()
+            return view if ready(view) else None
+        return await eventually(probe, what=f"{case_id} escalated")
+
+    def escalated(rule, levels):
+        return lambda v: len([e for e in v.get("escalations", []) if e["rule"] == rule]) >= levels
+
+    def own_deadline(view):
+        return [d for d in view.get("deadlines", []) if d["rule"].endswith("_resolved")]
+    lamp = await view_of(ids[0], lambda v: own_deadline(v) and v["departments"])
+    [deadline] = own_deadline(lamp)
+    assert deadline["rule"] == "public_repair_resolved" and not deadline["breached"]
+    assert datetime.fromisoformat(deadline["due_at"]) == datetime.fromisoformat(lamp["received_at"]) + timedelta(
+        hours=24)
+    worker = token_for(stack, "department_head", (estate_id,), f"{estate_id.lower()}-eng-sun")
+    for command, body in (("accept", {}), ("start", {}), ("complete", {"result": "lamp replaced"})):
+        answer = await intake.post(f"/v1/cases/{ids[0]}/{command}", json=body, headers=worker)
+        assert answer.status_code == 200, answer.text
+    lamp = await view_of(ids[0], lambda v: own_deadline(v) and own_deadline(v)[0]["met_at"])
+    assert not own_deadline(lamp)[0]["breached"]
+    fall = await view_of(ids[1], escalated("emergency_accepted", 3))
+    assert [(e["level"], e["to_role"]) for e in fall["escalations"] if e["rule"] == "emergency_accepted"] == [
+        (1, "supervisor"), (2, "estate_manager"), (3, "general_manager")]

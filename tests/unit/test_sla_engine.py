@@ -199,3 +199,51 @@ def test_business_time_between_inverts_add(start, seconds):
     calendar = WorkingCalendar()
     end = calendar.add(start, timedelta(seconds=seconds))
     assert calendar.between(start, end) == timedelta(seconds=seconds)
+
+
+def test_an_emergency_nobody_accepts_climbs_the_ladder_minute_by_minute_until_someone_does():
+    life = Life({"type": "help", "category": "medical", "help": {"serious": False}})
+    life.tick(T0 + timedelta(minutes=5, seconds=1))
+    assert life.escalations("emergency_accepted") == [(1, "supervisor")]
+    life.tick(T0 + timedelta(minutes=10, seconds=1))
+    assert life.escalations("emergency_accepted") == [(1, "supervisor"), (2, "estate_manager")]
+    life.event("CaseAccepted", {"department": "security"}, T0 + timedelta(minutes=12)).tick(T0 + timedelta(hours=2))
+    assert life.escalations("emergency_accepted") == [(1, "supervisor"), (2, "estate_manager")]  # taken on: it stops
+    quick = Life({"type": "help", "category": "disaster"}).event("CaseAccepted", {}, T0 + timedelta(minutes=3))
+    assert quick.tick(T0 + timedelta(hours=1)).escalations("emergency_accepted") == []
+    assert Life({"type": "help", "category": "other"}).tick(T0 + timedelta(hours=1)).escalations(
+        "emergency_accepted") == []
+
+
+OWN_RULES = {"custom_rules": [
+    {"name": "public_repair_resolved", "case_types": ["repair"], "scope": "public_area", "starts_on": ["received"],
+     "met_by": ["completed"], "target_minutes": 24 * 60, "warn_at": None},
+    {"name": "consultation_answered", "case_types": ["consultation"], "starts_on": ["received"],
+     "met_by": ["replied"], "target_minutes": 120, "clock": "business_hours",
+     "escalations": [{"to_role": "estate_manager", "after_minutes": 0, "reason": "not answered in 2 working hours"}]},
+]}
+
+
+def test_an_estate_s_own_rules_run_beside_the_built_in_ones():
+    policy = policy_from(2, T0 - timedelta(days=1), OWN_RULES, "Asia/Shanghai")
+    public = Life({"type": "repair", "category": "plumbing", "repair": {"scope": "public_area"}}, policy)
+    public.tick(T0 + timedelta(hours=23)).event("WorkCompleted", {}, T0 + timedelta(hours=23, minutes=30))
+    met = [p for k, p in public.fired if k == "SlaMet" and p["rule"] == "public_repair_resolved"]
+    assert len(met) == 1 and public.escalations("public_repair_resolved") == []
+    in_home = Life(REPAIR, policy).tick(T0 + timedelta(days=3))
+    assert not [p for k, p in in_home.fired if p.get("rule") == "public_repair_resolved"]  # another scope
+    # received Monday 09:00; two working hours later is 11:00, and the estate manager is told
+    asked = Life({"type": "consultation", "category": "fees"}, policy).tick(T0 + timedelta(hours=2, minutes=1))
+    assert asked.escalations("consultation_answered") == [(2 - 1, "estate_manager")]
+    started = next(p for k, p in asked.fired if k == "SlaClockStarted" and p["rule"] == "consultation_answered")
+    assert started["due_at"] == T0 + timedelta(hours=2)
+
+
+def test_an_estate_s_own_rule_is_checked_before_it_is_kept():
+    assert validate_block(OWN_RULES) == []
+    problems = validate_block({"custom_rules": [
+        {"name": "help_replied", "case_types": ["help"], "starts_on": ["received"], "met_by": ["replied"],
+         "target_minutes": 5},
+        {"name": "odd", "case_types": [], "starts_on": ["teleported"], "met_by": ["completed"]}]})
+    assert {field for field, _ in problems} == {"custom_rules.0.name", "custom_rules.1.case_types",
+                                                 "custom_rules.1.starts_on", "custom_rules.1.target_minutes"}

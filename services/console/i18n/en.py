@@ -360,6 +360,7 @@ CATALOGUE: dict[str, str] = {
     'event.ReturnVisitAttempted': 'Return visit: resident unreachable',
     'event.ReturnVisitClosed': 'Return visit closed (unreachable)',
     'event.ConsultationTaken': 'Consultation taken',
+    'rule.emergency_accepted': 'emergency accepted (5 min)',
     'rule.consultation_replied': 'consultation replied (10 min)',
     'rule.return_visit_retried': 'return visit retried (1 working day)',
     'field.consultation_form': 'Asked',

@@ -360,6 +360,7 @@ CATALOGUE: dict[str, str] = {
     'event.ReturnVisitAttempted': '回访未联系上',
     'event.ReturnVisitClosed': '回访关闭(无法联系)',
     'event.ConsultationTaken': '咨询登记',
+    'rule.emergency_accepted': '紧急求助受理（5 分钟）',
     'rule.consultation_replied': '咨询10分钟内答复',
     'rule.return_visit_retried': '1个工作日内再次回访',
     'field.consultation_form': '咨询方式',

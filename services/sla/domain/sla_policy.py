@@ -13,6 +13,13 @@ from .working_time import WorkingCalendar
 
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
 CLOSING = frozenset({"CaseCancelled", "CaseMerged", "CaseArchived"})
+MILESTONES: dict[str, str] = {
+    "received": "CaseReceived", "dispatched": "CaseDispatched", "accepted": "CaseAccepted",
+    "started": "WorkStarted", "replied": "CaseReplied", "progress_noted": "ProgressNoted",
+    "completed": "WorkCompleted", "inspected": "InspectionRecorded", "reviewed": "SupervisorReviewed",
+    "visited": "ReturnVisitRecorded", "reopened": "CaseReopened",
+}
+"""What an estate's own rule may start on and be met by, in the words of the lifecycle."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,13 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
     # 003 §4.1 2) A: the quick reply holds for consultations as for help requests
     ClockRule("consultation_replied", frozenset({"consultation"}), frozenset({"CaseReceived"}),
               frozenset({"CaseReplied"}), timedelta(minutes=10), escalations=SUPERVISOR_THEN_UP[:1]),
+    # an emergency nobody takes on climbs the ladder minute by minute until someone accepts it
+    ClockRule("emergency_accepted", frozenset({"help"}), frozenset({"CaseReceived"}), frozenset({"CaseAccepted"}),
+              timedelta(minutes=5), categories=EMERGENCIES, warn_at=None,
+              escalations=(Escalation(1, "supervisor", reason="emergency not accepted within 5 minutes"),
+                           Escalation(2, "estate_manager", timedelta(minutes=5), "emergency still not accepted"),
+                           Escalation(3, "general_manager", timedelta(minutes=15),
+                                      "emergency unaccepted 20 minutes after the call"))),
     # a resident not reached is tried again within a working day, until reached or the visit is closed
     ClockRule("return_visit_retried", frozenset({"repair", "complaint", "help", "violation", "consultation",
                                                  "suggestion"}),
@@ -123,7 +137,22 @@ def policy_from(version: int, effective_from: datetime, block: dict[str, Any] | 
                                WorkingCalendar.spans)
     overrides = block.get("rules") or {}
     rules = tuple(_override(r, overrides[r.rule]) if r.rule in overrides else r for r in DEFAULT_RULES)
-    return SlaPolicy(version, effective_from, rules, DEFAULT_INSTANT, calendar)
+    own = tuple(_own_rule(o) for o in block.get("custom_rules") or [])
+    return SlaPolicy(version, effective_from, rules + own, DEFAULT_INSTANT, calendar)
+
+
+def _own_rule(o: dict[str, Any]) -> ClockRule:
+    """An estate's own rule, e.g. {"name": "public_repair_resolved", "case_types": ["repair"],
+    "scope": "public_area", "starts_on": ["received"], "met_by": ["completed"], "target_minutes": 1440}.
+    A target in working days runs on the estate's working hours."""
+    working_days = o.get("working_days") or 0
+    rule = ClockRule(o["name"], frozenset(o["case_types"]), frozenset(MILESTONES[m] for m in o["starts_on"]),
+                     frozenset(MILESTONES[m] for m in o["met_by"]), timedelta(minutes=o.get("target_minutes") or 0),
+                     clock="business_hours" if working_days else o.get("clock", "24x7"),
+                     scope=o.get("scope"), categories=frozenset(o.get("categories") or ()),
+                     working_days=working_days, escalations=SUPERVISOR_THEN_UP[:1])
+    return _override(rule, {k: v for k, v in o.items() if k in ("warn_at", "pausable", "escalations")
+                            and v is not None})
 
 
 def _override(rule: ClockRule, o: dict[str, Any]) -> ClockRule:
@@ -139,11 +168,34 @@ def _override(rule: ClockRule, o: dict[str, Any]) -> ClockRule:
     return replace(rule, **changes)
 
 
+def _own_rule_problems(own: Any, built_in: set[str]) -> list[tuple[str, str]]:
+    """What would stop the SLA engine from running an estate's own rules."""
+    if not isinstance(own, list):
+        return [("custom_rules", "must be a list of rules")]
+    errors, names = [], [o.get("name") for o in own if isinstance(o, dict)]
+    for i, o in enumerate(own):
+        if not isinstance(o, dict) or not o.get("name"):
+            errors.append((f"custom_rules.{i}.name", "is required"))
+            continue
+        if o["name"] in built_in:
+            errors.append((f"custom_rules.{i}.name", "is a built-in rule; tune it under rules instead"))
+        if names.count(o["name"]) > 1:
+            errors.append((f"custom_rules.{i}.name", "names another of the estate's rules too"))
+        for key in ("starts_on", "met_by"):
+            if not o.get(key) or any(m not in MILESTONES for m in o[key]):
+                errors.append((f"custom_rules.{i}.{key}", f"must list milestones of {', '.join(MILESTONES)}"))
+        if not o.get("case_types"):
+            errors.append((f"custom_rules.{i}.case_types", "must name at least one case type"))
+        if bool(o.get("target_minutes")) == bool(o.get("working_days")):
+            errors.append((f"custom_rules.{i}.target_minutes", "give either target_minutes or working_days"))
+    return errors
+
+
 def validate_block(block: Any) -> list[tuple[str, str]]:
     """Field-level problems of an `sla` policy block (empty when it is usable)."""
     if not isinstance(block, dict):
         return [("", "must be an object")]
-    errors = [(k, "unknown field") for k in block if k not in ("calendar", "rules")]
+    errors = [(k, "unknown field") for k in block if k not in ("calendar", "rules", "custom_rules")]
     known = {r.rule for r in DEFAULT_RULES}
     rules = block.get("rules") or {}
     if not isinstance(rules, dict):
@@ -165,6 +217,7 @@ def validate_block(block: Any) -> list[tuple[str, str]]:
         for i, e in enumerate(o.get("escalations") or []):
             if not isinstance(e, dict) or not e.get("to_role"):
                 errors.append((f"rules.{name}.escalations[{i}].to_role", "is required"))
+    errors += _own_rule_problems(block.get("custom_rules") or [], known)
     calendar = block.get("calendar") or {}
     if not isinstance(calendar, dict) or not isinstance(calendar.get("spans", []), list):
         return [*errors, ("calendar", "must be an object with a list of spans")]
