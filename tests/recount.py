@@ -18,6 +18,8 @@ by methods of its own —
   transfer or a rejection waits for a new decision, and a decision after closure moves nothing;
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction: the
   last visit of each visited case;
+- complaint file cards: the cases with a breached instance of the complaint completion clock,
+  one card a case;
 - paid work: the bills no later bill of the case supersedes and no void cancels;
 - top problems: the ten most frequent (location, category) pairs — a building, else the
   area — ties in code-point order of the location, then the category;
@@ -39,6 +41,7 @@ FIRST_RESPONSES = frozenset({"CaseReplied", "CaseAccepted", "CaseReferredToSuper
 CLOSINGS = frozenset({"CaseArchived", "CaseCancelled", "CaseMerged"})
 MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
 TOP = 10
+FILE_CARD_RULE = "complaint_completed"  # 002 §4.2.1: not completed in 24 h, a file card
 
 
 @dataclass
@@ -239,6 +242,7 @@ def month_figures(cases: list[StoredCase]) -> dict[str, Any]:
         "breaches": breaches,
         "escalations_by_level": dict(Counter(str(level) for c in cases for level in c.escalation_levels)),
         "repeat_complaints": sum(c.repeat for c in cases),
+        "file_cards_opened": sum(any(c.clock_rules.get(o) == FILE_CARD_RULE for o in c.breached) for c in cases),
         "return_visits": _return_visits(cases),
         "visit_reachability": {"reached": sum(len(c.visits) for c in cases),
                                "unreachable_attempts": sum(c.unreachable for c in cases),

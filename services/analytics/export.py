@@ -1,5 +1,6 @@
-"""The monthly report as a table: CSV and XLSX, with Chinese and English headers. Every
-cell passes `cells.safe_cell`: labels and texts come from what cases stored."""
+"""The monthly report as a table (CSV and XLSX) and the month's complaint file cards (CSV), with
+Chinese and English headers. Every cell passes `cells.safe_cell`: labels and texts come from
+what cases stored."""
 from __future__ import annotations
 
 import csv
@@ -18,6 +19,7 @@ SECTION_NAMES = {
     "response_seconds": "响应时间(秒) / Response time (s)", "resolution_seconds": "处理时间(秒) / Resolution time (s)",
     "sla_compliance": "时限达标 / SLA compliance", "breaches": "超时 / Breaches",
     "escalations_by_level": "升级(按级别) / Escalations by level", "repeat_complaints": "重复投诉 / Repeat complaints",
+    "file_cards_opened": "投诉处理档案卡 / Complaint file cards opened",
     "return_visits": "回访 / Return visits", "visit_reachability": "回访联系情况 / Visit reachability",
     "paid_work": "有偿服务 / Paid work",
     "top_problems": "高发问题 / Top problems", "change": "环比 / Change against last month",
@@ -27,11 +29,11 @@ SECTION_NAMES = {
 _NOT_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def filename(estate_id: str | None, month: str, extension: str) -> str:
+def filename(estate_id: str | None, month: str, extension: str, what: str = "") -> str:
     """The download's name; only characters every header and file system take, since the
     estate comes from the query string as the client typed it."""
     estate = _NOT_IN_FILENAME.sub("_", estate_id or "group")[:64]
-    return f"estatedesk-{estate}-{_NOT_IN_FILENAME.sub('_', month)}.{extension}"
+    return f"estatedesk-{what}{'-' * bool(what)}{estate}-{_NOT_IN_FILENAME.sub('_', month)}.{extension}"
 
 
 NO_ITEM = "-"  # the item of a figure that is one number; a lone minus is no formula
@@ -60,6 +62,38 @@ def to_csv(report: dict[str, Any]) -> str:
     writer.writerow(HEADERS)
     writer.writerows(rows(report))
     return "\ufeff" + out.getvalue()  # a BOM so spreadsheet programs read the Chinese headers right
+
+
+def _texts(entries: list[dict[str, Any]]) -> str:
+    return "\n".join(e["text"] for e in entries if e.get("text"))
+
+
+def _opinion(card: dict[str, Any]) -> str:
+    visit = card.get("resident_opinion") or {}
+    return " ".join(filter(None, (visit.get("satisfaction"), visit.get("comments"))))
+
+
+CARD_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("案件编号 / Case", lambda c: c["case_id"]), ("状态 / Status", lambda c: c["status"]),
+    ("住户 / Household", lambda c: c["complainant"].get("household_id")),
+    ("电话 / Phone", lambda c: c["complainant"].get("phone_masked")),
+    ("投诉事项 / Matter", lambda c: c["matter"]["title"]), ("内容 / Description", lambda c: c["matter"]["description"]),
+    ("受理时间 / Received", lambda c: c["received_at"]), ("派单时间 / Dispatched", lambda c: c["dispatched_at"]),
+    ("建卡时间 / Card opened", lambda c: c["opened_at"]), ("完成时间 / Completed", lambda c: c["completed_at"]),
+    ("归档时间 / Closed", lambda c: c["closed_at"]), ("处理部门 / Department", lambda c: c["department"]),
+    ("处理措施 / Measures", lambda c: _texts(c["measures"])), ("处理结果 / Result", lambda c: c["result"]),
+    ("业户意见 / Resident's opinion", _opinion),
+    ("主管意见 / Supervisor's remarks", lambda c: _texts(c["supervisor_remarks"])),
+)
+
+
+def cards_to_csv(cards: list[dict[str, Any]]) -> str:
+    """The month's complaint file cards, one row each, every cell made safe as the report's are."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([header for header, _ in CARD_COLUMNS])
+    writer.writerows([safe_cell(value(card)) for _, value in CARD_COLUMNS] for card in cards)
+    return "\ufeff" + out.getvalue()
 
 
 def to_xlsx(report: dict[str, Any]) -> bytes:

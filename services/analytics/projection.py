@@ -15,6 +15,8 @@ from .domain.case_view import apply_all, is_breached, next_due_at
 from .domain.search import grams, normal_query, query_grams
 
 CONSUMER = "analytics.case_views"
+FOLDED_SINCE = frozenset({"lifecycle", "file_card"})
+"""Keys a stored view lacks when an older fold wrote it."""
 
 
 async def project(pool: asyncpg.Pool, case_id: str) -> None:
@@ -30,8 +32,8 @@ async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Enve
     if not events:
         return
     view = await _load(conn, case_id)
-    if view is not None and "lifecycle" not in view:
-        # a view written before the shared fold was kept in it: fold the whole case afresh
+    if view is not None and not FOLDED_SINCE <= view.keys():
+        # a view written before the shared fold or the file card was kept in it: fold the whole case afresh
         view, events = None, await EventStore.read_case_on(conn, case_id)
     view = apply_all(view, [event.model_dump(mode="json") for event in events])
     if view is not None:

@@ -1,4 +1,5 @@
-"""Monthly statistics, their export, the live dashboard and the handover list (SPEC §5)."""
+"""Monthly statistics, their export, the month's complaint file cards, the live dashboard and
+the handover list (SPEC §5)."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from estatedesk.web.params import EstateIdQuery, MonthQuery
 from estatedesk.web.security import PrincipalDep
 
-from . import boards, export, stats
+from . import boards, export, file_cards, stats
 
 router = APIRouter(prefix="/v1", tags=["statistics and boards"])
 
@@ -54,6 +55,38 @@ async def monthly_xlsx(principal: PrincipalDep, request: Request, month: MonthQu
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition":
                              f'attachment; filename="{export.filename(estate_id, month, "xlsx")}"'})
+
+
+# The file card is the desk's record (002 §4.2.1, §4.5): the desk, its supervisor and managers
+# keep it; the departments see a card on the case they work on.
+FILE_CARD_READERS = frozenset({"front_desk", "butler", "supervisor", "estate_manager", "general_manager",
+                               "group_service_center", "group_admin"})
+
+
+async def _cards(request: Request, principal, month: str, estate_id: str | None) -> dict:
+    if principal.role not in FILE_CARD_READERS:
+        raise HTTPException(403, "complaint file cards are kept by the desk, its supervisor and managers")
+    scope = _scope(principal, estate_id)
+    return {"month": month, "estate_id": scope,
+            "items": await file_cards.of_month(request.app.state.pool, month, scope)}
+
+
+@router.get("/file-cards")
+async def file_cards_of_month(principal: PrincipalDep, request: Request, month: MonthQuery,
+                              estate_id: EstateIdQuery = None) -> dict:
+    """The complaint file cards (投诉处理档案卡) of the complaints received in the month, for one
+    estate or group-wide: each opened when the complaint missed its completion deadline and
+    filled as the case went on. As many as the month's `file_cards_opened` figure."""
+    return await _cards(request, principal, month, estate_id)
+
+
+@router.get("/file-cards.csv")
+async def file_cards_csv(principal: PrincipalDep, request: Request, month: MonthQuery,
+                         estate_id: EstateIdQuery = None) -> Response:
+    """The month's complaint file cards as CSV (UTF-8 with BOM), one row each, headers in Chinese and English."""
+    cards = await _cards(request, principal, month, estate_id)
+    return Response(export.cards_to_csv(cards["items"]), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{export.filename(estate_id, month, "csv", "file-cards")}"'})
 
 
 @router.get("/dashboard")

@@ -40,8 +40,9 @@ async def get_case(case_id: CaseIdPath, principal: PrincipalDep, request: Reques
     """The current view of one case: its content, status, what it waits for, the commands the
     caller may give now (`allowed_commands`, by state and role; for department staff only on
     a case routed to their department), departments, the deadline
-    ledger, escalations and the history with who wrote what. Staff of the case's estate see
-    the reporter's name and phone; everyone else sees them masked."""
+    ledger, escalations, the complaint file card once one is opened (`file_card`) and the
+    history with who wrote what. Staff of the case's estate see the reporter's name and phone,
+    on the file card too; everyone else sees them masked."""
     await _fresh(request, response, min_position, case_id)
     view = await projection.case_view(request.app.state.pool, case_id)
     if view is None or not principal.may_see_case(view["estate_id"], household_of(view)):
@@ -51,7 +52,10 @@ async def get_case(case_id: CaseIdPath, principal: PrincipalDep, request: Reques
     allowed = allowed_commands(lifecycle_of(view), principal.role, departments)
     view = {**for_reader(public(view), principal.role), "allowed_commands": allowed}
     if principal.role in STAFF_ROLES and view["estate_id"] in principal.estates:
-        view["reporter"] = {**view["reporter"], **await projection.reporter_contact(request.app.state.pool, case_id)}
+        contact = await projection.reporter_contact(request.app.state.pool, case_id)
+        view["reporter"] = {**view["reporter"], **contact}
+        if view.get("file_card"):
+            view["file_card"] = {**view["file_card"], "complainant": {**view["file_card"]["complainant"], **contact}}
     return view
 
 

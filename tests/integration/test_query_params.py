@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import token_for
 from tests.support import eventually, repair_case
 
-MONTHLY = ("/v1/stats/monthly", "/v1/stats/monthly.csv", "/v1/stats/monthly.xlsx")
+MONTHLY = ("/v1/stats/monthly", "/v1/stats/monthly.csv", "/v1/stats/monthly.xlsx", "/v1/file-cards",
+           "/v1/file-cards.csv")
 
 
 def _refused(response, location: str, name: str) -> None:

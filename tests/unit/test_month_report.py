@@ -25,7 +25,7 @@ VIEWS = [
          first_response_at="2026-10-01T09:05:00+08:00", closed_at="2026-10-01T10:00:00+08:00",
          location={"building": None, "area": "front desk"}),
     view("D", "complaint", category="noise", status="cancelled", departments=[], repeat_of="X",
-         closed_at="2026-10-01T09:20:00+08:00"),
+         closed_at="2026-10-01T09:20:00+08:00", file_card={"opened_at": "2026-10-02T09:00:00+08:00"}),
 ]
 
 
@@ -37,6 +37,7 @@ def test_the_figures_of_a_small_month():
     assert f["resolution_seconds"] == {"count": 3, "median": 7200, "p90": 86400}  # cancelled D is unresolved
     assert f["sla_compliance"] == {"engineering_notified": {"met": 1, "breached": 1, "compliance": 0.5}}
     assert f["breaches"] == 1 and f["escalations_by_level"] == {"1": 1} and f["repeat_complaints"] == 1
+    assert f["file_cards_opened"] == 1
     assert f["return_visits"] == {"completed": 2, "visited": 1, "coverage": 0.5, "satisfaction": {"satisfied": 1},
                                   "satisfied_share": 1.0}
     assert f["paid_work"] == {"cases": 1, "total_fen": 7800}

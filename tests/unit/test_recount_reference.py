@@ -82,7 +82,7 @@ def test_the_figures_of_a_small_month():
     assert figures["resolution_seconds"] == {"count": 3, "median": 5400.0, "p90": 102000.0}
     assert figures["sla_compliance"] == {"complaint_completed": {"met": 1, "breached": 1, "compliance": 0.5}}
     assert figures["breaches"] == 1 and figures["escalations_by_level"] == {"1": 1}
-    assert figures["repeat_complaints"] == 1
+    assert figures["repeat_complaints"] == 1 and figures["file_cards_opened"] == 1
     assert figures["return_visits"] == {"completed": 2, "visited": 1, "coverage": 0.5,
                                         "satisfaction": {"satisfied": 1}, "satisfied_share": 1.0}
     assert figures["paid_work"] == {"cases": 1, "total_fen": 9000}

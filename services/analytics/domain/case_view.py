@@ -12,6 +12,8 @@ from typing import Any
 
 from estatedesk.lifecycle import CaseState, evolve, started, waiting_for
 
+from . import file_card
+
 View = dict[str, Any]
 
 FIRST_RESPONSE = frozenset({"CaseReplied", "CaseAccepted", "CaseReferredToSupervisor"})
@@ -37,6 +39,7 @@ def new_view(event: dict) -> View:
         "repeat_of": None, "in_warranty": None, "charges": [], "penalty_fen": 0,
         "group_ref": (p.get("complaint") or {}).get("group_ref"), "lifecycle": state.to_json(),
         "consultation": None, "visit_attempts": [], "visit_closed": None,
+        "complaint": p.get("complaint"), "file_card": None,
     }
 
 
@@ -82,6 +85,8 @@ def _step(view: View | None, state: CaseState | None, event: dict) -> tuple[View
     _HANDLERS.get(kind, lambda v, p, e: None)(view, p, event)
     if view["status"] in CLOSED and view["closed_at"] is None:
         view["closed_at"] = event["occurred_at"]
+    if view.get("file_card") or file_card.opens(kind, p):
+        view["file_card"] = file_card.card(view, view.get("file_card") or file_card.opened(event))
     return view, state
 
 

@@ -11,6 +11,8 @@ Definitions, so that every figure can be checked by hand:
   last visit of each case;
 - visit reachability: visits that reached the resident, unreachable attempts, and visits a
   supervisor closed after the resident stayed unreachable;
+- complaint file cards opened: the month's cases whose complaint completion deadline breached
+  (one card a case, however often it breaches after a reopening);
 - paid work: the effective bills (a recompletion's bill replaces the earlier one);
 - by department: the first department the case is with at the end, `unrouted` while it is with
   none (never routed, or a transfer or rejection not yet decided again);
@@ -92,6 +94,7 @@ def figures(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "breaches": breaches,
         "escalations_by_level": dict(sorted(escalations.items())),
         "repeat_complaints": sum(1 for v in views if v["repeat_of"]),
+        "file_cards_opened": sum(1 for v in views if v.get("file_card")),
         "return_visits": {"completed": completed, "visited": visited,
                           "coverage": round(visited / completed, 4) if completed else None,
                           "satisfaction": dict(satisfaction),
