@@ -19,6 +19,8 @@ by methods of its own —
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction: the
   last visit of each visited case;
 - paid work: the bills no later bill of the case supersedes;
+- group register: complaints from the group centre or the quality office, or naming a group
+  reference, and those of them whose result was reported back;
 - top problems: the ten most frequent (location, category) pairs — a building, else the
   area — ties in code-point order of the location, then the category;
 - ratios are exact fractions, so a served ratio must be the exact one rounded to its places
@@ -63,6 +65,12 @@ class StoredCase:
     bills: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # event id → (fen, supersedes)
     unreachable: int = 0
     visit_closed: bool = False
+    result_reported: bool = False
+
+    @property
+    def on_group_register(self) -> bool:
+        complaint = self.received.get("complaint") or {}
+        return complaint.get("origin") in ("group_center", "quality_office") or complaint.get("group_ref") is not None
 
     @property
     def month(self) -> str:
@@ -95,6 +103,8 @@ class StoredCase:
             self.unreachable += 1
         elif kind == "ReturnVisitClosed":
             self.visit_closed = True
+        elif kind == "GroupComplaintResultReported":
+            self.result_reported = True
         elif kind == "ChargeableWorkCompleted":
             self.bills[event_id] = (p["total_fen"], p.get("supersedes_event_id"))
         if kind in FIRST_RESPONSES and self.first_response_at is None:
@@ -241,6 +251,8 @@ def month_figures(cases: list[StoredCase]) -> dict[str, Any]:
                                "unreachable_attempts": sum(c.unreachable for c in cases),
                                "closed_unreachable": sum(c.visit_closed for c in cases)},
         "paid_work": _paid_work(cases),
+        "group_register": {"transferred": sum(c.on_group_register for c in cases),
+                           "results_reported": sum(c.on_group_register and c.result_reported for c in cases)},
         "top_problems": top_problems(cases),
     }
 
