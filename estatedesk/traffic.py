@@ -110,6 +110,7 @@ def _case(rng: random.Random, estate_id: str, n: int, month_start: datetime, day
     complaint_clock = _ComplaintClock.start(case, 1, at) if kind == "complaint" else None
     if rng.random() < 0.04:
         case.add(case.case_id, "CaseCancelled", t + timedelta(minutes=5), {"reason": "withdrawn"})
+        _report_to_group(case, received)
         return case
     if kind in ("consultation", "suggestion") or (kind == "help" and category == "other"):
         reply = t + timedelta(minutes=rng.randint(1, 30))
@@ -118,7 +119,22 @@ def _case(rng: random.Random, estate_id: str, n: int, month_start: datetime, day
             case.add(case.case_id, "CaseArchived", reply + timedelta(hours=1), {})
         return case
     _work(case, rng, kind, in_warranty, t, complaint_clock)
+    _report_to_group(case, received)
     return case
+
+
+def _report_to_group(case: _Case, received: dict) -> None:
+    """As intake does: a complaint the group transferred in reports its result when it closes."""
+    *_, closing = case.rows
+    if (received.get("complaint") or {}).get("origin") not in ("group_center", "quality_office") \
+            or closing[4] not in ("CaseArchived", "CaseCancelled"):
+        return
+    visits = [json.loads(row[13])["satisfaction"] for row in case.rows if row[4] == "ReturnVisitRecorded"]
+    archived = closing[4] == "CaseArchived"
+    case.add(case.case_id, "GroupComplaintResultReported", closing[8], {
+        "group_ref": None, "outcome": "archived" if archived else "cancelled",
+        "result": "done" if archived else "withdrawn", "satisfaction": visits[-1] if archived and visits else None,
+        "closed_at": closing[8]})
 
 
 def _clocks(case: _Case, rng: random.Random, kind: str, blocks: dict, received: datetime, routed: datetime) -> None:

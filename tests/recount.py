@@ -21,6 +21,8 @@ by methods of its own —
 - complaint file cards: the cases with a breached instance of the complaint completion clock,
   one card a case;
 - paid work: the bills no later bill of the case supersedes and no void cancels;
+- group register: complaints from the group centre or the quality office, or naming a group
+  reference, and those of them whose result was reported back;
 - top problems: the ten most frequent (location, category) pairs — a building, else the
   area — ties in code-point order of the location, then the category;
 - ratios are exact fractions, so a served ratio must be the exact one rounded to its places
@@ -67,6 +69,12 @@ class StoredCase:
     voided: set[str] = field(default_factory=set)  # event ids of the bills voided since
     unreachable: int = 0
     visit_closed: bool = False
+    result_reported: bool = False
+
+    @property
+    def on_group_register(self) -> bool:
+        complaint = self.received.get("complaint") or {}
+        return complaint.get("origin") in ("group_center", "quality_office") or complaint.get("group_ref") is not None
 
     @property
     def month(self) -> str:
@@ -99,6 +107,8 @@ class StoredCase:
             self.unreachable += 1
         elif kind == "ReturnVisitClosed":
             self.visit_closed = True
+        elif kind == "GroupComplaintResultReported":
+            self.result_reported = True
         elif kind == "ChargeableWorkCompleted":
             self.bills[event_id] = (p["total_fen"], p.get("supersedes_event_id"))
         elif kind == "ChargeVoided":
@@ -248,6 +258,8 @@ def month_figures(cases: list[StoredCase]) -> dict[str, Any]:
                                "unreachable_attempts": sum(c.unreachable for c in cases),
                                "closed_unreachable": sum(c.visit_closed for c in cases)},
         "paid_work": _paid_work(cases),
+        "group_register": {"transferred": sum(c.on_group_register for c in cases),
+                           "results_reported": sum(c.on_group_register and c.result_reported for c in cases)},
         "top_problems": top_problems(cases),
     }
 

@@ -22,7 +22,9 @@ MessageSet = dict[str, dict[str, dict[str, Any]]]
 
 DESCRIPTION = """\
 Every message EstateDesk publishes to Kafka, for the teams that read them: the group's
-billing system (billing-events is the only topic it needs) and the operations dashboards.
+billing system (billing-events is the only topic it needs), the group customer-service
+centre's complaint register (`GroupComplaintResultReported` on case-events: the final result
+of each complaint the group transferred in, when it closes) and the operations dashboards.
 
 Each message is one JSON envelope (UTF-8), keyed by `case_id`, so one case's events stay in
 one partition and in order. Delivery is at least once: drop a repeated `event_id`.

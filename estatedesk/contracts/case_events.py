@@ -180,6 +180,19 @@ class ProgressNoted(_ByStaff):
     group_ref: str | None = None
 
 
+class GroupComplaintResultReported(Payload):
+    """The final result of a complaint on the group's register (002 §4.2.2), sent back when
+    the case closes, in the same append as its closing event. For the group's own systems:
+    the register's reference, no resident's name or phone, no staff member's."""
+
+    group_ref: str | None  # None: transferred by the group without naming its reference
+    outcome: Literal["archived", "cancelled", "merged"]
+    result: str  # archived: the last completion's result; cancelled: the reason; merged: ""
+    satisfaction: Literal["satisfied", "neutral", "dissatisfied"] | None = None
+    merged_into_case_id: str | None = None
+    closed_at: datetime
+
+
 class RepeatComplaintDetected(Payload):
     earlier_case_id: str
     how: Literal["explicit_link", "same_household_category"]
@@ -207,5 +220,5 @@ CASE_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     CaseTransferred, CaseRejected, WorkCompleted, InspectionRecorded, SupervisorReviewed, ReturnVisitRecorded,
     CaseReopened, CaseCancelled, CaseMerged, CaseArchived, ProgressNoted, RepeatComplaintDetected,
     WarrantyDetermined, ViolationPenaltyRecorded, ReturnVisitAttempted, ReturnVisitClosed,
-    ConsultationTaken,
+    ConsultationTaken, GroupComplaintResultReported,
 )

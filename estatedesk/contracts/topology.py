@@ -11,12 +11,15 @@ PRODUCER: dict[str, str] = {
     BILLING_EVENTS: "intake",
 }
 CONSUMERS: dict[str, tuple[str, ...]] = {
-    CASE_EVENTS: ("dispatch", "sla", "analytics"),
+    CASE_EVENTS: ("dispatch", "sla", "analytics", "group_register"),
     DISPATCH_EVENTS: ("sla", "analytics", "console"),
     SLA_EVENTS: ("analytics", "console"),
     BILLING_EVENTS: ("analytics", "billing"),
 }
-EXTERNAL_CONSUMERS: dict[str, str] = {"billing": "the group's billing system"}
+EXTERNAL_CONSUMERS: dict[str, str] = {
+    "billing": "the group's billing system",
+    "group_register": "the group customer-service centre's complaint register, for `GroupComplaintResultReported`",
+}
 """Readers outside this code base: they have only the contract to go by."""
 
 

@@ -24,6 +24,7 @@ NEEDS_FULL_CLOSURE = frozenset({"complaint", "repair"})  # inspection + review +
 DISPATCH_DECISIONS = frozenset({"CaseDispatched", "DispatchFailed"})
 LEGACY_ROUTING_ECHO = "CaseRouted"
 FAILED_DISPATCH_DEPARTMENTS = ("customer_service",)  # the desk's supervisor sorts it out
+GROUP_ORIGINS = frozenset({"group_center", "quality_office"})  # complaints the group transfers in (002 §4.2.2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class CaseState:
     in_warranty: bool | None = None
     paid_help: bool = False
     group_ref: str | None = None
+    group_transferred: bool = False  # a complaint from the group centre or the quality office
     completions: int = 0
     last_charge_event_id: str | None = None
     inspection_passed: bool = False
@@ -53,6 +55,13 @@ class CaseState:
     unreachable_attempts: int = 0  # return visits that missed the resident since the last completion
     confidential: bool = False  # a confidential consultation: its content only for the desk and supervisors
     location_id: str | None = None  # where the work is, as billing names it: building-unit-room, or the area
+    result: str | None = None  # what the last completion says was done
+    satisfaction: str | None = None  # the resident's word at the last return visit since that completion
+
+    @property
+    def on_group_register(self) -> bool:
+        """A complaint the group register follows: transferred by the group, or naming its reference."""
+        return self.group_transferred or self.group_ref is not None
 
     @property
     def is_closed(self) -> bool:
@@ -80,6 +89,7 @@ def started(case_id: str, estate_id: str, received: dict[str, Any]) -> CaseState
         case_id=case_id, estate_id=estate_id, type=received["type"], category=received.get("category"),
         version=1, priority=received.get("priority", "normal"),
         paid_help=bool((received.get("help") or {}).get("paid")), group_ref=complaint.get("group_ref"),
+        group_transferred=complaint.get("origin") in GROUP_ORIGINS,
         household_id=(received.get("reporter") or {}).get("household_id"),
         location_id=location_id(received.get("location") or {}),
     )
@@ -123,7 +133,8 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
         return {"status": state.paused_from or "in_progress", "paused_from": None, "pause_reason": None}
     if event_type == "WorkCompleted":
         return {"status": "completed", "completions": payload["completion_number"], "inspection_passed": False,
-                "reviewed": False, "visited": False, "unreachable_attempts": 0}
+                "reviewed": False, "visited": False, "unreachable_attempts": 0, "result": payload.get("result"),
+                "satisfaction": None}
     if event_type == "ChargeableWorkCompleted":
         return {"last_charge_event_id": str(charge_event_id(state.case_id, payload["completion_number"]))}
     if event_type == "ChargeVoided":
@@ -133,7 +144,8 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
     if event_type == "SupervisorReviewed":
         return {"status": "reviewed", "reviewed": True}
     if event_type == "ReturnVisitRecorded":
-        return {"status": "visited", "visited": True} if payload["satisfaction"] != "dissatisfied" else {}
+        visited = {"status": "visited", "visited": True} if payload["satisfaction"] != "dissatisfied" else {}
+        return {**visited, "satisfaction": payload["satisfaction"]}
     if event_type == "ConsultationTaken":
         return {"confidential": bool(payload.get("confidential"))}
     if event_type == "ReturnVisitAttempted":

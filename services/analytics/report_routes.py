@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from estatedesk.auth import GROUP_ROLES
 from estatedesk.web.params import EstateIdQuery, MonthQuery
 from estatedesk.web.security import PrincipalDep
 
@@ -87,6 +88,26 @@ async def file_cards_csv(principal: PrincipalDep, request: Request, month: Month
     cards = await _cards(request, principal, month, estate_id)
     return Response(export.cards_to_csv(cards["items"]), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{export.filename(estate_id, month, "csv", "file-cards")}"'})
+
+
+# The register is kept at the desk and read by the group centre (002 §4.2.2).
+GROUP_REGISTER_READERS = GROUP_ROLES | {"front_desk", "supervisor", "estate_manager", "general_manager"}
+
+
+@router.get("/group-register", responses={403: {"description": "Not a role that keeps or reads the register"}})
+async def group_register(principal: PrincipalDep, request: Request, month: MonthQuery,
+                         estate_id: EstateIdQuery = None) -> dict:
+    """The complaints transferred by the group centre or the quality office and received in
+    `month`, each with its group reference, every progress note and the final result reported
+    back to the group; for the group roles across every estate, for the desk and the estate's
+    managers in their own estates."""
+    if principal.role not in GROUP_REGISTER_READERS:
+        raise HTTPException(403, f"the group register is not for a {principal.role}")
+    if estate_id is not None and not principal.may_act_on(estate_id):
+        raise HTTPException(403, f"your token does not cover estate {estate_id}")
+    estates = [estate_id] if estate_id else (None if principal.is_group else list(principal.estates))
+    items = await stats.group_register(request.app.state.pool, month, estates)
+    return {"month": month, "estate_id": estate_id, "items": items}
 
 
 @router.get("/dashboard")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from .domain.group_register import register
 from .domain.month_report import change, figures
 
 GROUP_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -26,6 +27,17 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 def previous_month(month: str) -> str:
     start, _ = month_bounds(month)
     return (start - timedelta(days=1)).strftime("%Y-%m")
+
+
+async def group_register(pool: asyncpg.Pool, month: str, estates: list[str] | None) -> list[dict]:
+    """The register's entries of the complaints received in `month` in `estates` (None: every estate)."""
+    start, end = month_bounds(month)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT view - 'history' - 'lifecycle' AS view FROM case_views WHERE type = 'complaint'"
+            " AND received_at >= $1 AND received_at < $2 AND ($3::text[] IS NULL OR estate_id = ANY($3))",
+            start, end, estates)
+    return register([json.loads(r["view"]) for r in rows])
 
 
 async def _views(pool: asyncpg.Pool, month: str, estate_id: str | None) -> list[dict]:

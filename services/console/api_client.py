@@ -125,6 +125,10 @@ class Api:
     async def handover(self, token: str, estate_id: str | None) -> Answer:
         return await self._call("GET", f"{self.analytics_url}/v1/handover", token, params={"estate_id": estate_id})
 
+    async def group_register(self, token: str, month: str, estate_id: str | None) -> Answer:
+        return await self._call("GET", f"{self.analytics_url}/v1/group-register", token,
+                                params={"month": month, "estate_id": estate_id})
+
     async def monthly(self, token: str, month: str, estate_id: str | None) -> Answer:
         return await self._call("GET", f"{self.analytics_url}/v1/stats/monthly", token,
                                 params={"month": month, "estate_id": estate_id})

@@ -270,6 +270,15 @@ async def complaint_from_group(c: Case) -> None:
     await c.do("start", "butler")
 
 
+async def complaint_from_group_closed(c: Case) -> None:
+    """Its result goes back to the group register when it is archived."""
+    await c.do("progress", "group", note="reported to the group register")
+    await c.work("customer_service")
+    await c.closure()
+    await c.visit(full_closure=True)
+    await c.do("archive", "desk")
+
+
 async def complaint_waiting(c: Case) -> None:
     department = _complaint_department(c.body["category"])
     await c.once_routed("accept", WORKER[department], department=department)
@@ -359,6 +368,8 @@ WALKS = (
     (1, "complaint", None, "desk", {"backdate": DAYS_AGO}, complaint_late),
     (1, "complaint", "service", "group", {"origin": "group_center", "backdate": timedelta(0)}, complaint_from_group),
     (1, "complaint", "service", "group", {"origin": "quality_office", "backdate": HOURS_AGO}, complaint_from_group),
+    (1, "complaint", "service", "group", {"origin": "group_center", "group_ref": "GRP-RECOUNT"},
+     complaint_from_group_closed),
     (1, "complaint", "noise", "desk", {}, complaint_waiting),
     (1, "complaint", "parking", "desk", {"related": True}, filed_only),
     (1, "repair", "plumbing", "resident", {"home": True, "building": OLD_BUILDING}, repair_paid),
@@ -559,7 +570,8 @@ async def test_the_month_holds_what_its_figures_must_survive(recounted, pool):
     assert {c.received["channel"] for c in mine} == {"phone", "walk_in", "app", "patrol", "group_transfer"}
     for kind in ("CaseReplied", "CaseReferredToSupervisor", "CaseCancelled", "CaseMerged", "CaseTransferred",
                  "CaseRejected", "DispatchFailed", "WorkPaused", "CaseReopened", "ReturnVisitRecorded",
-                 "CaseArchived", "RepeatComplaintDetected", "ProgressNoted", "ViolationPenaltyRecorded"):
+                 "CaseArchived", "RepeatComplaintDetected", "ProgressNoted", "ViolationPenaltyRecorded",
+                 "GroupComplaintResultReported"):
         assert kinds.get(kind, 0) >= ESTATES, kind
     assert failed >= 3 * ESTATES and second_clocks >= 3 * ESTATES and voided >= 2 * ESTATES
     assert paused_after_breach >= ESTATES  # a breach stays a breach through a pause after it

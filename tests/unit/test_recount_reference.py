@@ -100,3 +100,13 @@ def test_the_change_against_last_month():
     assert change["by_type"] == {"repair": {"previous": 1, "delta": 2, "percent": 200.0},
                                  "help": {"previous": 1, "delta": -1, "percent": -100.0}}
     assert report(now, "2026-12", None)["change"]["total"]["percent"] is None
+
+
+def test_the_group_register_counts_transferred_complaints_and_the_results_reported_back():
+    complaint = {"type": "complaint", "category": "service"}
+    reported = _case("G1", T0, received={**complaint, "complaint": {"origin": "group_center"}},
+                     events=[("CaseArchived", "z", 60, {}), ("GroupComplaintResultReported", "g", 60, {})])
+    owed = _case("G2", T0, received={**complaint, "complaint": {"origin": "resident", "group_ref": "QO-7"}})
+    residents = _case("R", T0, received={**complaint, "complaint": {"origin": "resident"}},
+                      events=[("CaseArchived", "z", 60, {})])
+    assert month_figures([reported, owed, residents])["group_register"] == {"transferred": 2, "results_reported": 1}

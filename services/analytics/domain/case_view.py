@@ -40,6 +40,8 @@ def new_view(event: dict) -> View:
         "group_ref": (p.get("complaint") or {}).get("group_ref"), "lifecycle": state.to_json(),
         "consultation": None, "visit_attempts": [], "visit_closed": None,
         "complaint": p.get("complaint"), "file_card": None,
+        "on_group_register": state.on_group_register, "complaint_origin": (p.get("complaint") or {}).get("origin"),
+        "progress_notes": [], "group_result": None,
     }
 
 
@@ -132,6 +134,16 @@ def _visit_closed(view: View, p: dict, event: dict) -> None:
                             "actor": p.get("actor")}
 
 
+def _noted(view: View, p: dict, event: dict) -> None:
+    view["progress_notes"] = [*view.get("progress_notes", []), {
+        "at": event["occurred_at"], "note": p["note"], "actor": p.get("actor"), "actor_role": p.get("actor_role")}]
+
+
+def _group_result(view: View, p: dict, event: dict) -> None:
+    view["group_result"] = {k: p.get(k) for k in ("outcome", "result", "satisfaction", "merged_into_case_id",
+                                                  "closed_at")}
+
+
 def _charged(view: View, p: dict, event: dict) -> None:
     kept = [c for c in view["charges"] if c["event_id"] != p.get("supersedes_event_id")]
     view["charges"] = [*kept, {"event_id": event["event_id"], "total_fen": p["total_fen"],
@@ -162,6 +174,7 @@ _HANDLERS = {
     "ConsultationTaken": lambda v, p, e: v.update(consultation={"form": p["form"],
                                                                 "confidential": p.get("confidential", False)}),
     "ReturnVisitAttempted": _attempted, "ReturnVisitClosed": _visit_closed,
+    "ProgressNoted": _noted, "GroupComplaintResultReported": _group_result,
 }
 
 
@@ -263,6 +276,8 @@ def for_reader(view: View, role: str) -> View:
     return {**view, "description": WITHHELD_TEXT if view.get("description") else "", "history": history,
             "return_visits": [{**v, "comments": WITHHELD_TEXT if v.get("comments") else ""}
                               for v in view.get("return_visits", [])],
+            "progress_notes": [{**n, "note": WITHHELD_TEXT if n.get("note") else ""}
+                               for n in view.get("progress_notes", [])],
             "content_withheld": True}
 
 

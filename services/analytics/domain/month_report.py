@@ -14,6 +14,9 @@ Definitions, so that every figure can be checked by hand:
 - complaint file cards opened: the month's cases whose complaint completion deadline breached
   (one card a case, however often it breaches after a reopening);
 - paid work: the effective bills (a recompletion's bill replaces the earlier one);
+- group register (002 §4.2.2): complaints of the month the group transferred in (from the group
+  centre or the quality office, or naming a group reference), and how many of them have had
+  their final result reported back (archived, cancelled or merged);
 - by department: the first department the case is with at the end, `unrouted` while it is with
   none (never routed, or a transfer or rejection not yet decided again);
 - top problems: the ten commonest (location, category) pairs, the location being the building,
@@ -26,6 +29,8 @@ import math
 from collections import Counter
 from datetime import datetime
 from typing import Any, Iterable
+
+from .group_register import on_group_register
 
 TOP_PROBLEMS = 10
 
@@ -103,10 +108,16 @@ def figures(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
                                "unreachable_attempts": sum(len(v.get("visit_attempts", [])) for v in views),
                                "closed_unreachable": sum(1 for v in views if v.get("visit_closed"))},
         "paid_work": {"cases": paid_cases, "total_fen": paid_fen},
+        "group_register": group_register(views),
         "top_problems": [{"location": place, "category": category, "count": n}
                          for (place, category), n in sorted(problems.items(), key=lambda x: (-x[1], x[0]))
                          [:TOP_PROBLEMS]],
     }
+
+
+def group_register(views: list[dict[str, Any]]) -> dict[str, int]:
+    transferred = [v for v in views if on_group_register(v)]
+    return {"transferred": len(transferred), "results_reported": sum(1 for v in transferred if v.get("group_result"))}
 
 
 def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:

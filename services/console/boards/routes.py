@@ -58,11 +58,24 @@ def _bars(mapping: dict | None) -> list[tuple[str, float, int]]:
     return [(k, round(100 * v / top, 1), v) for k, v in sorted(items, key=lambda kv: -kv[1])]
 
 
-@router.get("/boards/monthly")
-async def monthly(request: Request, user: UserDep, month: str = "", estate_id: str = ""):
+def _month(request: Request, month: str) -> str:
     if month and not MONTH.match(month):
         raise HTTPException(422, "month: must be YYYY-MM")
-    month = month or request.app.state.clock().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    return month or request.app.state.clock().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+
+@router.get("/boards/group-register")
+async def group_register(request: Request, user: UserDep, month: str = "", estate_id: str = ""):
+    """The group's complaint register of a month (002 §4.2.2), as analytics answers it."""
+    month = _month(request, month)
+    answer = await request.app.state.api.group_register(user.token, month, estate_id or None)
+    return render(request, "boards/group_register.html", items=answer.get("items", []) if answer.ok else [],
+                  month=month, estate_id=estate_id, problem="" if answer.ok else explain(answer).general)
+
+
+@router.get("/boards/monthly")
+async def monthly(request: Request, user: UserDep, month: str = "", estate_id: str = ""):
+    month = _month(request, month)
     estate = _estate(user, estate_id)
     answer = await request.app.state.api.monthly(user.token, month, estate)
     report = answer.data if answer.ok else {}

@@ -13,7 +13,8 @@ from typing import Any, Callable
 from estatedesk.contracts import Payload
 from estatedesk.contracts.case_events import (
     CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
-    CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeVoided, InspectionRecorded,
+    CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeVoided, GroupComplaintResultReported,
+    InspectionRecorded,
     ProgressNoted, ReturnVisitAttempted, ReturnVisitClosed, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
     WorkResumed, WorkStarted,
 )
@@ -220,7 +221,7 @@ def reopen(state, data, actor, now):
 def cancel(state, data, actor, now):
     by = _check("cancel", state, actor)
     _required(data, "reason")
-    return [CaseCancelled(reason=data["reason"], **by)]
+    return [CaseCancelled(reason=data["reason"], **by), *_group_result(state, "cancelled", data["reason"], now)]
 
 
 def merge(state, data, actor, now, *, target: CaseState | None = None):
@@ -234,18 +235,28 @@ def merge(state, data, actor, now, *, target: CaseState | None = None):
         raise InvalidCommand([("into_case_id", f"no case {data['into_case_id']} in estate {state.estate_id}")])
     if target.is_closed:
         raise InvalidCommand([("into_case_id", f"case {target.case_id} is {target.status}; merge into an open case")])
-    return [CaseMerged(into_case_id=target.case_id, **by)]
+    return [CaseMerged(into_case_id=target.case_id, **by),
+            *_group_result(state, "merged", "", now, merged_into_case_id=target.case_id)]
 
 
 def archive(state, data, actor, now):
-    return [CaseArchived(**_check("archive", state, actor))]
+    return [CaseArchived(**_check("archive", state, actor)),
+            *_group_result(state, "archived", state.result or "", now, satisfaction=state.satisfaction)]
 
 
 def progress(state, data, actor, now):
     by = _check("progress", state, actor)
     _required(data, "note")
-    return [ProgressNoted(note=data["note"], for_group_register=state.group_ref is not None,
+    return [ProgressNoted(note=data["note"], for_group_register=state.on_group_register,
                           group_ref=state.group_ref, **by)]
+
+
+def _group_result(state: CaseState, outcome: str, result: str, now: datetime, **more) -> list[Payload]:
+    """The result owed to the group register when one of its complaints closes, however it closes."""
+    if not state.on_group_register:
+        return []
+    return [GroupComplaintResultReported(group_ref=state.group_ref, outcome=outcome, result=result, closed_at=now,
+                                         **more)]
 
 
 # Commands about another case too, and the field naming it: the handler loads that case as
