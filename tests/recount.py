@@ -18,6 +18,8 @@ by methods of its own —
   transfer or a rejection waits for a new decision, and a decision after closure moves nothing;
 - return-visit coverage: completed cases with a visit / completed cases; satisfaction: the
   last visit of each visited case;
+- the general manager's mailbox: the escalations to the general manager (by event id), and
+  those a later acknowledgement names;
 - paid work: the bills no later bill of the case supersedes;
 - top problems: the ten most frequent (location, category) pairs — a building, else the
   area — ties in code-point order of the location, then the category;
@@ -63,6 +65,8 @@ class StoredCase:
     bills: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # event id → (fen, supersedes)
     unreachable: int = 0
     visit_closed: bool = False
+    mailbox: set[str] = field(default_factory=set)  # escalation event ids
+    acknowledged: set[str] = field(default_factory=set)
 
     @property
     def month(self) -> str:
@@ -87,6 +91,10 @@ class StoredCase:
             self.met.add(p["obligation_id"])
         elif kind == "EscalationRaised":
             self.escalation_levels.append(p["level"])
+            if p.get("to_role") == "general_manager":
+                self.mailbox.add(event_id)
+        elif kind == "MailboxItemAcknowledged":
+            self.acknowledged |= set(p["item_ids"])
         elif kind == "RepeatComplaintDetected":
             self.repeat = True
         elif kind == "ReturnVisitRecorded":
@@ -240,6 +248,8 @@ def month_figures(cases: list[StoredCase]) -> dict[str, Any]:
         "visit_reachability": {"reached": sum(len(c.visits) for c in cases),
                                "unreachable_attempts": sum(c.unreachable for c in cases),
                                "closed_unreachable": sum(c.visit_closed for c in cases)},
+        "mailbox_items": {"raised": sum(len(c.mailbox) for c in cases),
+                          "acknowledged": sum(len(c.mailbox & c.acknowledged) for c in cases)},
         "paid_work": _paid_work(cases),
         "top_problems": top_problems(cases),
     }

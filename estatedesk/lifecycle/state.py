@@ -24,6 +24,9 @@ NEEDS_FULL_CLOSURE = frozenset({"complaint", "repair"})  # inspection + review +
 DISPATCH_DECISIONS = frozenset({"CaseDispatched", "DispatchFailed"})
 LEGACY_ROUTING_ECHO = "CaseRouted"
 FAILED_DISPATCH_DEPARTMENTS = ("customer_service",)  # the desk's supervisor sorts it out
+# An escalation to this role is an item of the general manager's mailbox (总经理信箱, 002 §4.2.3)
+# until a MailboxItemAcknowledged names it.
+MAILBOX_ROLE = "general_manager"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class CaseState:
     household_id: str | None = None  # the reporter's household: the only cases its residents see
     unreachable_attempts: int = 0  # return visits that missed the resident since the last completion
     confidential: bool = False  # a confidential consultation: its content only for the desk and supervisors
+    mailbox_open: tuple[str, ...] = ()  # event ids of the escalations to the general manager not yet acknowledged
 
     @property
     def is_closed(self) -> bool:
@@ -63,11 +67,13 @@ class CaseState:
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _FIELDS}
-        return {**data, "departments": list(self.departments), "routings": sorted(self.routings)}
+        return {**data, "departments": list(self.departments), "routings": sorted(self.routings),
+                "mailbox_open": list(self.mailbox_open)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseState:
-        return cls(**{**data, "departments": tuple(data["departments"]), "routings": frozenset(data["routings"])})
+        return cls(**{**data, "departments": tuple(data["departments"]), "routings": frozenset(data["routings"]),
+                      "mailbox_open": tuple(data.get("mailbox_open", ()))})
 
 
 _FIELDS = tuple(f.name for f in fields(CaseState))
@@ -136,6 +142,12 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
                 "paused_from": None, "pause_reason": None}
     if event_type == "WarrantyDetermined":
         return {"in_warranty": payload["in_warranty"]}
+    if event_type == "EscalationRaised" and payload.get("to_role") == MAILBOX_ROLE \
+            and event_id is not None and str(event_id) not in state.mailbox_open:
+        return {"mailbox_open": (*state.mailbox_open, str(event_id))}
+    if event_type == "MailboxItemAcknowledged":
+        settled = set(payload["item_ids"])
+        return {"mailbox_open": tuple(i for i in state.mailbox_open if i not in settled)}
     if event_type in _STATUS_AFTER:
         return {"status": _STATUS_AFTER[event_type]}
     return {}

@@ -19,7 +19,7 @@ SECTION_NAMES = {
     "sla_compliance": "时限达标 / SLA compliance", "breaches": "超时 / Breaches",
     "escalations_by_level": "升级(按级别) / Escalations by level", "repeat_complaints": "重复投诉 / Repeat complaints",
     "return_visits": "回访 / Return visits", "visit_reachability": "回访联系情况 / Visit reachability",
-    "paid_work": "有偿服务 / Paid work",
+    "mailbox_items": "总经理信箱 / General manager's mailbox", "paid_work": "有偿服务 / Paid work",
     "top_problems": "高发问题 / Top problems", "change": "环比 / Change against last month",
 }
 

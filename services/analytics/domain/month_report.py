@@ -11,6 +11,8 @@ Definitions, so that every figure can be checked by hand:
   last visit of each case;
 - visit reachability: visits that reached the resident, unreachable attempts, and visits a
   supervisor closed after the resident stayed unreachable;
+- the general manager's mailbox: the items raised on the month's cases (each escalation to the
+  general manager is one) and how many of them the general manager has acknowledged;
 - paid work: the effective bills (a recompletion's bill replaces the earlier one);
 - by department: the first department the case is with at the end, `unrouted` while it is with
   none (never routed, or a transfer or rejection not yet decided again);
@@ -99,6 +101,8 @@ def figures(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "visit_reachability": {"reached": sum(len(v["return_visits"]) for v in views),
                                "unreachable_attempts": sum(len(v.get("visit_attempts", [])) for v in views),
                                "closed_unreachable": sum(1 for v in views if v.get("visit_closed"))},
+        "mailbox_items": {"raised": sum(len(v.get("mailbox", [])) for v in views),
+                          "acknowledged": sum(1 for v in views for i in v.get("mailbox", []) if i["acknowledged_at"])},
         "paid_work": {"cases": paid_cases, "total_fen": paid_fen},
         "top_problems": [{"location": place, "category": category, "count": n}
                          for (place, category), n in sorted(problems.items(), key=lambda x: (-x[1], x[0]))
