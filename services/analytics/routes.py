@@ -28,7 +28,7 @@ Cursor = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_=-]{1,200}$", descrip
 STAFF_ROLES = frozenset({"front_desk", "butler", "supervisor", "department_staff", "department_head",
                          "estate_manager", "general_manager"})
 MAILBOX_READERS = frozenset({MAILBOX_ROLE, *GROUP_ROLES})
-MailboxState = Annotated[Literal["open", "all"], Query(description="open: not yet acknowledged; all: the read ones too")]
+MailboxState = Annotated[Literal["open", "all"], Query(description="open: not yet acknowledged; all: read ones too")]
 
 
 async def _fresh(request: Request, response: Response, min_position: int | None, case_id: str | None = None) -> None:
