@@ -3,12 +3,15 @@ the same matter reaches the general manager, who acknowledges it with a remark; 
 past its deadline is escalated to the group."""
 from __future__ import annotations
 
+import re
 import uuid
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from estatedesk.demo import staffed_estate
+from services.console.auth import accounts
 from tests.conftest import token_for
 from tests.support import StoryCase, eventually, repair_case, stack_now
 
@@ -123,3 +126,32 @@ async def test_an_item_left_unread_past_its_deadline_is_escalated_to_the_group(s
 ])
 async def test_who_may_read_the_mailbox(stack, analytics, who, params, status):
     await _mailbox(analytics, _people(stack, "EMBNOPE1"), who, status, **params)
+
+
+async def test_the_general_manager_reads_and_acknowledges_in_the_console(stack, intake, analytics, pool):
+    case, estate, people = await _repeat(stack, intake, analytics)
+    user = f"gm-{uuid.uuid4().hex[:6]}"
+    await accounts.add_account(pool, user_id=user, display_name="何总", role="general_manager", estates=[estate],
+                               password="right-password")
+    async with httpx.AsyncClient(base_url=stack.url("console"), timeout=10) as console:
+        signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
+        assert signed_in.status_code == 303, signed_in.text[:300]
+
+        async def listed():
+            page = await console.get("/mailbox", params={"estate_id": estate})
+            return page.text if f'id="ack-{case.case_id}"' in page.text else None
+        page = await eventually(listed, what="the case on the console's mailbox page")
+        assert "总经理信箱" in page
+        [csrf] = set(re.findall(r'name="csrf" value="([0-9a-f]+)"', page))
+        blank = await console.post(f"/cases/{case.case_id}/acknowledge-mailbox", data={"csrf": csrf, "remark": ""})
+        assert blank.status_code == 422
+        done = await console.post(f"/cases/{case.case_id}/acknowledge-mailbox",
+                                  data={"csrf": csrf, "remark": "已阅，请管理处经理今天回访"})
+        assert done.status_code == 303, done.text[:300]
+
+        async def gone():
+            page = await console.get("/mailbox", params={"estate_id": estate})
+            return page.status_code == 200 and case.case_id not in page.text
+        await eventually(gone, what="the acknowledged case off the open list")
+        read = await console.get("/mailbox", params={"estate_id": estate, "state": "all"})
+        assert "已阅，请管理处经理今天回访" in read.text and f'id="ack-{case.case_id}"' not in read.text
