@@ -23,6 +23,8 @@ by methods of its own —
 - paid work: the bills no later bill of the case supersedes and no void cancels;
 - group register: complaints from the group centre or the quality office, or naming a group
   reference, and those of them whose result was reported back;
+- the general manager's mailbox: the escalations to the general manager (by event id), and
+  those a later acknowledgement names;
 - top problems: the ten most frequent (location, category) pairs — a building, else the
   area — ties in code-point order of the location, then the category;
 - ratios are exact fractions, so a served ratio must be the exact one rounded to its places
@@ -75,6 +77,8 @@ class StoredCase:
     def on_group_register(self) -> bool:
         complaint = self.received.get("complaint") or {}
         return complaint.get("origin") in ("group_center", "quality_office") or complaint.get("group_ref") is not None
+    mailbox: set[str] = field(default_factory=set)  # escalation event ids
+    acknowledged: set[str] = field(default_factory=set)
 
     @property
     def month(self) -> str:
@@ -99,6 +103,10 @@ class StoredCase:
             self.met.add(p["obligation_id"])
         elif kind == "EscalationRaised":
             self.escalation_levels.append(p["level"])
+            if p.get("to_role") == "general_manager":
+                self.mailbox.add(event_id)
+        elif kind == "MailboxItemAcknowledged":
+            self.acknowledged |= set(p["item_ids"])
         elif kind == "RepeatComplaintDetected":
             self.repeat = True
         elif kind == "ReturnVisitRecorded":
@@ -257,6 +265,8 @@ def month_figures(cases: list[StoredCase]) -> dict[str, Any]:
         "visit_reachability": {"reached": sum(len(c.visits) for c in cases),
                                "unreachable_attempts": sum(c.unreachable for c in cases),
                                "closed_unreachable": sum(c.visit_closed for c in cases)},
+        "mailbox_items": {"raised": sum(len(c.mailbox) for c in cases),
+                          "acknowledged": sum(len(c.mailbox & c.acknowledged) for c in cases)},
         "paid_work": _paid_work(cases),
         "group_register": {"transferred": sum(c.on_group_register for c in cases),
                            "results_reported": sum(c.on_group_register and c.result_reported for c in cases)},

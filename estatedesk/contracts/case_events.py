@@ -200,6 +200,14 @@ class RepeatComplaintDetected(Payload):
     category: str | None = None
 
 
+class MailboxItemAcknowledged(_ByStaff):
+    """The general manager read the items of the case's mailbox (总经理信箱, 002 §4.2.3):
+    `item_ids` are the escalations to the general manager it settles, open when it was given."""
+
+    item_ids: list[str]
+    remark: str
+
+
 class WarrantyDetermined(Payload):
     in_warranty: bool
     rule: str
@@ -220,5 +228,5 @@ CASE_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     CaseTransferred, CaseRejected, WorkCompleted, InspectionRecorded, SupervisorReviewed, ReturnVisitRecorded,
     CaseReopened, CaseCancelled, CaseMerged, CaseArchived, ProgressNoted, RepeatComplaintDetected,
     WarrantyDetermined, ViolationPenaltyRecorded, ReturnVisitAttempted, ReturnVisitClosed,
-    ConsultationTaken, GroupComplaintResultReported,
+    ConsultationTaken, GroupComplaintResultReported, MailboxItemAcknowledged,
 )

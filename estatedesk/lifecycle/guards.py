@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .state import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
+from .state import DESK_TYPES, MAILBOX_ROLE, NEEDS_FULL_CLOSURE, CaseState
 
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
 WORKING = frozenset({"accepted", "in_progress"})
@@ -49,6 +49,8 @@ _GUARDS: dict[str, Callable[[CaseState], bool]] = {
     "archive": _may_archive,
     "progress": lambda s: not s.is_closed,
     "close-visit": lambda s: _may_visit(s) and s.unreachable_attempts >= UNREACHABLE_BEFORE_CLOSING,
+    # the letter is read whatever became of the case since
+    "acknowledge-mailbox": lambda s: bool(s.mailbox_open),
 }
 
 _DESK = ("front_desk", "butler", "supervisor", "estate_manager")
@@ -64,6 +66,7 @@ ROLES: dict[str, frozenset[str]] = {
     "merge": frozenset(_DESK), "archive": frozenset(_DESK),
     "progress": frozenset(_DESK + _WORKERS + _GROUP + ("general_manager",)),
     "close-visit": frozenset({"supervisor", "estate_manager"}),
+    "acknowledge-mailbox": frozenset({MAILBOX_ROLE}),
 }
 
 

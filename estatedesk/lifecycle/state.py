@@ -25,6 +25,9 @@ DISPATCH_DECISIONS = frozenset({"CaseDispatched", "DispatchFailed"})
 LEGACY_ROUTING_ECHO = "CaseRouted"
 FAILED_DISPATCH_DEPARTMENTS = ("customer_service",)  # the desk's supervisor sorts it out
 GROUP_ORIGINS = frozenset({"group_center", "quality_office"})  # complaints the group transfers in (002 §4.2.2)
+# An escalation to this role is an item of the general manager's mailbox (总经理信箱, 002 §4.2.3)
+# until a MailboxItemAcknowledged names it.
+MAILBOX_ROLE = "general_manager"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class CaseState:
     location_id: str | None = None  # where the work is, as billing names it: building-unit-room, or the area
     result: str | None = None  # what the last completion says was done
     satisfaction: str | None = None  # the resident's word at the last return visit since that completion
+    mailbox_open: tuple[str, ...] = ()  # event ids of the escalations to the general manager not yet acknowledged
 
     @property
     def on_group_register(self) -> bool:
@@ -73,11 +77,13 @@ class CaseState:
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _FIELDS}
-        return {**data, "departments": list(self.departments), "routings": sorted(self.routings)}
+        return {**data, "departments": list(self.departments), "routings": sorted(self.routings),
+                "mailbox_open": list(self.mailbox_open)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseState:
-        return cls(**{**data, "departments": tuple(data["departments"]), "routings": frozenset(data["routings"])})
+        return cls(**{**data, "departments": tuple(data["departments"]), "routings": frozenset(data["routings"]),
+                      "mailbox_open": tuple(data.get("mailbox_open", ()))})
 
 
 _FIELDS = tuple(f.name for f in fields(CaseState))
@@ -158,6 +164,12 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
                 "paused_from": None, "pause_reason": None}
     if event_type == "WarrantyDetermined":
         return {"in_warranty": payload["in_warranty"]}
+    if event_type == "EscalationRaised" and payload.get("to_role") == MAILBOX_ROLE \
+            and event_id is not None and str(event_id) not in state.mailbox_open:
+        return {"mailbox_open": (*state.mailbox_open, str(event_id))}
+    if event_type == "MailboxItemAcknowledged":
+        settled = set(payload["item_ids"])
+        return {"mailbox_open": tuple(i for i in state.mailbox_open if i not in settled)}
     if event_type in _STATUS_AFTER:
         return {"status": _STATUS_AFTER[event_type]}
     return {}

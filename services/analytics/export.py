@@ -21,7 +21,8 @@ SECTION_NAMES = {
     "escalations_by_level": "升级(按级别) / Escalations by level", "repeat_complaints": "重复投诉 / Repeat complaints",
     "file_cards_opened": "投诉处理档案卡 / Complaint file cards opened",
     "return_visits": "回访 / Return visits", "visit_reachability": "回访联系情况 / Visit reachability",
-    "paid_work": "有偿服务 / Paid work", "group_register": "集团投诉登记 / Group register",
+    "mailbox_items": "总经理信箱 / General manager's mailbox", "paid_work": "有偿服务 / Paid work",
+    "group_register": "集团投诉登记 / Group register",
     "top_problems": "高发问题 / Top problems", "change": "环比 / Change against last month",
 }
 

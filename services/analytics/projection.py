@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 
@@ -11,11 +12,11 @@ from estatedesk.contracts import Envelope
 from estatedesk.eventstore import EventStore
 from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
-from .domain.case_view import apply_all, is_breached, next_due_at
+from .domain.case_view import apply_all, is_breached, mailbox_state, next_due_at
 from .domain.search import grams, normal_query, query_grams
 
 CONSUMER = "analytics.case_views"
-FOLDED_SINCE = frozenset({"lifecycle", "file_card"})
+FOLDED_SINCE = frozenset({"lifecycle", "file_card", "mailbox"})
 """Keys a stored view lacks when an older fold wrote it."""
 
 
@@ -33,7 +34,7 @@ async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Enve
         return
     view = await _load(conn, case_id)
     if view is not None and not FOLDED_SINCE <= view.keys():
-        # a view written before the shared fold or the file card was kept in it: fold the whole case afresh
+        # a view written before the shared fold, the file card or the mailbox was kept in it: fold it afresh
         view, events = None, await EventStore.read_case_on(conn, case_id)
     view = apply_all(view, [event.model_dump(mode="json") for event in events])
     if view is not None:
@@ -51,12 +52,12 @@ async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
 
 _UPSERT = (
     "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view,"
-    " updated_at, assignee, coordinator, household_id, next_due_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (case_id) DO UPDATE SET"
+    " updated_at, assignee, coordinator, household_id, next_due_at, mailbox)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (case_id) DO UPDATE SET"
     " status = EXCLUDED.status, departments = EXCLUDED.departments, breached = EXCLUDED.breached,"
     " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at, assignee = EXCLUDED.assignee,"
     " coordinator = EXCLUDED.coordinator, household_id = EXCLUDED.household_id,"
-    " next_due_at = EXCLUDED.next_due_at")
+    " next_due_at = EXCLUDED.next_due_at, mailbox = EXCLUDED.mailbox")
 _INDEX_TEXT = ("INSERT INTO case_search (case_id, estate_id, grams) VALUES ($1, $2, $3)"
                " ON CONFLICT (case_id) DO NOTHING")
 
@@ -66,7 +67,7 @@ def _row(view: dict, updated_at: datetime) -> tuple:
     return (view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
             is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
             view["assignee"], view["coordinator"], (view["reporter"] or {}).get("household_id"),
-            datetime.fromisoformat(due) if due else None)
+            datetime.fromisoformat(due) if due else None, mailbox_state(view))
 
 
 def _text_row(view: dict) -> tuple:
@@ -119,10 +120,11 @@ class CaseFilter:
     text: str | None = None
     mine: tuple[str, list[str]] | None = None  # (user, the user's departments)
     confidential_text: bool = True  # False: a confidential consultation is found by its title only
+    mailbox: Literal["open", "all"] | None = None  # cases with items in the general manager's mailbox
 
 
 def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) -> tuple[str, list]:
-    """One SELECT for the filter; each clause is served by an index of migration 0011."""
+    """One SELECT for the filter; each clause is served by an index of migrations 0011 and 0012."""
     clauses, args = [], []
 
     def arg(value) -> str:
@@ -143,6 +145,8 @@ def list_query(f: CaseFilter, limit: int, after: tuple[datetime, str] | None) ->
         clauses.append(f"departments @> ARRAY[{arg(f.department)}]")
     if f.breached is not None:
         clauses.append("breached" if f.breached else "NOT breached")
+    if f.mailbox is not None:
+        clauses.append("mailbox = 'open'" if f.mailbox == "open" else "mailbox IS NOT NULL")
     if f.due_before is not None:
         clauses.append(f"next_due_at < {arg(f.due_before)}")
     if f.text:

@@ -4,19 +4,20 @@ from __future__ import annotations
 import base64
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from estatedesk.auth import GROUP_ROLES
 from estatedesk.inputs import ID_PATTERN
 from estatedesk.web.params import CaseIdPath, EstateIdQuery, IdQuery, Moment, Position, SearchText, in_range
 from estatedesk.web.security import PrincipalDep
 
-from estatedesk.lifecycle import DEPARTMENT_BOUND, allowed_commands
+from estatedesk.lifecycle import DEPARTMENT_BOUND, MAILBOX_ROLE, allowed_commands
 
 from . import projection
-from .domain.case_view import CONFIDENTIAL_READERS, for_reader, household_of, lifecycle_of, public
+from .domain.case_view import CONFIDENTIAL_READERS, for_reader, household_of, lifecycle_of, mailbox_items, public
 from .freshness import wait_until_applied
 from .staff import departments_of
 
@@ -26,6 +27,8 @@ Cursor = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_=-]{1,200}$", descrip
 
 STAFF_ROLES = frozenset({"front_desk", "butler", "supervisor", "department_staff", "department_head",
                          "estate_manager", "general_manager"})
+MAILBOX_READERS = frozenset({MAILBOX_ROLE, *GROUP_ROLES})
+MailboxState = Annotated[Literal["open", "all"], Query(description="open: not yet acknowledged; all: read ones too")]
 
 
 async def _fresh(request: Request, response: Response, min_position: int | None, case_id: str | None = None) -> None:
@@ -94,6 +97,30 @@ async def list_cases(
     items = await projection.list_views(pool, case_filter, limit=limit, after=_decode_cursor(cursor))
     next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
     return {"items": [for_reader(public(item), principal.role) for item in items], "next_cursor": next_cursor}
+
+
+@router.get("/mailbox", tags=["general manager's mailbox"])
+async def mailbox(
+    principal: PrincipalDep, request: Request, response: Response, estate_id: EstateIdQuery = None,
+    state: MailboxState = "open",
+    limit: Annotated[int, Query(ge=1, le=500, description="Cases per page")] = 50,
+    cursor: Cursor = None, min_position: Position = None,
+) -> dict:
+    """The general manager's mailbox (总经理信箱, 002 §4.2.3): every escalation to the general
+    manager — a second complaint on the same matter, or a deadline a policy escalates that far —
+    with when it was raised and why, and once acknowledged by whom, when and with what remark.
+    Newest case first, for the general manager of the estates on the token and for group roles."""
+    if principal.role not in MAILBOX_READERS:
+        raise HTTPException(403, "the general manager's mailbox is read by the general manager and the group")
+    if estate_id is not None and not principal.may_act_on(estate_id):
+        raise HTTPException(403, f"your token does not cover estate {estate_id}")
+    await _fresh(request, response, min_position)
+    estates = [estate_id] if estate_id else (None if principal.is_group else list(principal.estates))
+    views = await projection.list_views(request.app.state.pool, projection.CaseFilter(estates=estates, mailbox=state),
+                                        limit=limit, after=_decode_cursor(cursor))
+    return {"items": [item for view in views
+                      for item in mailbox_items(for_reader(public(view), principal.role), state == "open")],
+            "next_cursor": _encode_cursor(views[-1]) if len(views) == limit else None}
 
 
 def _encode_cursor(view: dict) -> str:

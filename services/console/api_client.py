@@ -129,6 +129,10 @@ class Api:
         return await self._call("GET", f"{self.analytics_url}/v1/group-register", token,
                                 params={"month": month, "estate_id": estate_id})
 
+    async def mailbox(self, token: str, estate_id: str | None, state: str) -> Answer:
+        return await self._call("GET", f"{self.analytics_url}/v1/mailbox", token,
+                                params={"estate_id": estate_id, "state": state, "limit": 200})
+
     async def monthly(self, token: str, month: str, estate_id: str | None) -> Answer:
         return await self._call("GET", f"{self.analytics_url}/v1/stats/monthly", token,
                                 params={"month": month, "estate_id": estate_id})

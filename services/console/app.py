@@ -33,6 +33,7 @@ from .forms import field_errors
 from .inbox.consumer import CONSUMER, Notifier
 from .inbox.mailer import mail_loop
 from .inbox.routes import router as inbox_router
+from .mailbox.routes import router as mailbox_router
 from .queues.routes import router as queues_router
 from .setup.routes import router as setup_router
 from .web import ROOT, SignInRequired, UserDep, render, template_environment
@@ -107,7 +108,8 @@ def create_app(settings: Settings, clock=None) -> FastAPI:
     for area in ("cases", "boards"):
         app.mount(f"/static/{area}", StaticFiles(directory=ROOT / area / "static"), name=f"static-{area}")
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    for router in (auth_router, cases_router, queues_router, boards_router, setup_router, inbox_router):
+    for router in (auth_router, cases_router, queues_router, boards_router, setup_router, inbox_router,
+                   mailbox_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

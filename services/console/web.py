@@ -18,7 +18,7 @@ from estatedesk.auth import GROUP_ROLES, InvalidToken, read_token
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 ROOT = Path(__file__).resolve().parent
-AREAS = ("auth", "cases", "queues", "boards", "setup", "inbox")
+AREAS = ("auth", "cases", "queues", "boards", "setup", "inbox", "mailbox")
 SESSION_COOKIE = "ed_session"
 LANG_COOKIE = "ed_lang"
 DEFAULT_TZ = "Asia/Shanghai"

@@ -97,6 +97,10 @@ class CloseVisitIn(_Body):
     remark: _text(1000, required=True)
 
 
+class AcknowledgeMailboxIn(_Body):
+    remark: _text(1000, required=True) = Field(description="What the general manager makes of it, or has ordered")
+
+
 class ReasonIn(_Body):
     reason: _text(500, required=True)
 
@@ -137,4 +141,8 @@ COMMAND_BODIES: dict[str, tuple[type[BaseModel], str, dict]] = {
                  {"note": "parts ordered, fitting on Thursday"}),
     "close-visit": (CloseVisitIn, "After three unreachable attempts a supervisor closes the visit owed, with a remark",
                     {"remark": "three calls and a door visit, nobody home; resident moved out"}),
+    "acknowledge-mailbox": (AcknowledgeMailboxIn,
+                            "The general manager acknowledges the case's items in the general manager's mailbox"
+                            " (总经理信箱), with a remark",
+                            {"remark": "read; the estate manager calls the resident today"}),
 }

@@ -315,7 +315,8 @@ async def test_the_openapi_document_shows_every_command_with_an_example(stack):
         spec = (await client.get(f"{stack.url('intake')}/openapi.json")).json()
     commands = {path.rsplit("/", 1)[1] for path in spec["paths"] if path.startswith("/v1/cases/{case_id}/")}
     assert commands == {"reply", "accept", "start", "pause", "resume", "transfer", "reject", "complete", "inspect",
-                        "review", "return-visit", "reopen", "cancel", "merge", "archive", "progress", "close-visit"}
+                        "review", "return-visit", "reopen", "cancel", "merge", "archive", "progress", "close-visit",
+                        "acknowledge-mailbox"}
     for path, item in spec["paths"].items():
         if path.startswith("/v1/cases/{case_id}/"):
             assert item["post"]["requestBody"]["content"]["application/json"]["examples"], path

@@ -81,6 +81,7 @@ def _people(stack, estate_id: str) -> dict[str, dict]:
             "manager": token("estate_manager", "manager-wei"), "butler": token("butler", "butler-li"),
             "engineering": token("department_staff", "eng-sun"), "security": token("department_staff", "sec-wu"),
             "cleaning": token("department_staff", "clean-chen"), "greening": token("department_staff", "green-chu"),
+            "gm": token("general_manager", "gm-he"),
             "group": token_for(stack, "group_service_center", (), "group-center-lin")}
 
 
@@ -155,8 +156,9 @@ class Case:
         return response.json()
 
     async def once_routed(self, command: str, who: str, **body) -> dict:
-        """A command that needs dispatch's decision is refused (409, recording nothing) until
-        dispatch has stored it; it is given again, less and less often, until a deadline."""
+        """A command that needs another service's fact (dispatch's decision, the SLA service's
+        escalation to the general manager) is refused (409, recording nothing) until that
+        service has stored it; it is given again, less and less often, until a deadline."""
         deadline, pause = time.monotonic() + 120, 0.2
         while True:
             response = await self.month.post(f"/v1/cases/{self.case_id}/{command}", body, self.headers(who))
@@ -290,6 +292,10 @@ async def filed_only(c: Case) -> None:
     pass
 
 
+async def read_by_the_general_manager(c: Case) -> None:
+    await c.once_routed("acknowledge-mailbox", "gm", remark="read; the estate manager calls the resident")
+
+
 async def repair_paid(c: Case) -> None:
     await c.work("engineering", pause="waiting_on_parts", charges=True)
     await c.closure()
@@ -372,6 +378,7 @@ WALKS = (
      complaint_from_group_closed),
     (1, "complaint", "noise", "desk", {}, complaint_waiting),
     (1, "complaint", "parking", "desk", {"related": True}, filed_only),
+    (1, "complaint", "noise", "desk", {"related": True}, read_by_the_general_manager),
     (1, "repair", "plumbing", "resident", {"home": True, "building": OLD_BUILDING}, repair_paid),
     (1, "repair", "electrical", "desk", {"home": True, "building": OLD_BUILDING}, repair_paid),
     (2, "repair", "leak", "desk", {"home": True, "building": OLD_BUILDING}, repair_rebilled),
@@ -571,7 +578,7 @@ async def test_the_month_holds_what_its_figures_must_survive(recounted, pool):
     for kind in ("CaseReplied", "CaseReferredToSupervisor", "CaseCancelled", "CaseMerged", "CaseTransferred",
                  "CaseRejected", "DispatchFailed", "WorkPaused", "CaseReopened", "ReturnVisitRecorded",
                  "CaseArchived", "RepeatComplaintDetected", "ProgressNoted", "ViolationPenaltyRecorded",
-                 "GroupComplaintResultReported"):
+                 "GroupComplaintResultReported", "MailboxItemAcknowledged"):
         assert kinds.get(kind, 0) >= ESTATES, kind
     assert failed >= 3 * ESTATES and second_clocks >= 3 * ESTATES and voided >= 2 * ESTATES
     assert paused_after_breach >= ESTATES  # a breach stays a breach through a pause after it

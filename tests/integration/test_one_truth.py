@@ -156,7 +156,9 @@ async def test_queues_filter_by_household_text_holder_and_due_time(intake, analy
     assert case.case_id in await listed(assignee=view["assignee"])
     assert case.case_id not in await listed(assignee=f"{view['assignee']}-someone-else")
     assert case.case_id in await listed(coordinator=view["coordinator"])
-    complaint = await _new(intake, analytics, estate, _complaint(estate["id"], 2))
+    # a household of its own: a repeat complaint would owe the general manager's mailbox an earlier deadline
+    complaint = await _new(intake, analytics, estate, _complaint(estate["id"], 2, reporter={
+        "name": "赵先生", "phone": "13800003333", "household_id": f"H-{uuid.uuid4().hex[:6]}"}))
     view = await complaint.view_when(lambda v: v["deadlines"], "the complaint clock")
     [owed] = [d["due_at"] for d in view["deadlines"] if d["rule"] == "complaint_completed"]
     due = datetime.fromisoformat(owed)

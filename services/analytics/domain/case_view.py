@@ -38,7 +38,7 @@ def new_view(event: dict) -> View:
         "first_response_at": None, "completed_at": None, "closed_at": None, "return_visits": [],
         "repeat_of": None, "in_warranty": None, "charges": [], "penalty_fen": 0,
         "group_ref": (p.get("complaint") or {}).get("group_ref"), "lifecycle": state.to_json(),
-        "consultation": None, "visit_attempts": [], "visit_closed": None,
+        "consultation": None, "visit_attempts": [], "visit_closed": None, "mailbox": [],
         "complaint": p.get("complaint"), "file_card": None,
         "on_group_register": state.on_group_register, "complaint_origin": (p.get("complaint") or {}).get("origin"),
         "progress_notes": [], "group_result": None,
@@ -85,6 +85,8 @@ def _step(view: View | None, state: CaseState | None, event: dict) -> tuple[View
     if kind in FIRST_RESPONSE and view["first_response_at"] is None:
         view["first_response_at"] = event["occurred_at"]
     _HANDLERS.get(kind, lambda v, p, e: None)(view, p, event)
+    if kind == "EscalationRaised" and state.mailbox_open != before.mailbox_open:
+        _mailed(view, p, event)
     if view["status"] in CLOSED and view["closed_at"] is None:
         view["closed_at"] = event["occurred_at"]
     if view.get("file_card") or file_card.opens(kind, p):
@@ -161,6 +163,36 @@ def _escalated(view: View, p: dict, event: dict) -> None:
                                                   "rule": p.get("rule")}]
 
 
+def _mailed(view: View, p: dict, event: dict) -> None:
+    """An escalation the lifecycle fold counts as an item of the general manager's mailbox."""
+    view["mailbox"] = [*view["mailbox"], {
+        "item_id": str(event["event_id"]), "raised_at": p["raised_at"], "reason": p.get("reason"),
+        "rule": p.get("rule"), "level": p["level"], "acknowledged_at": None, "acknowledged_by": None, "remark": None}]
+
+
+def _acknowledged(view: View, p: dict, event: dict) -> None:
+    settled = set(p["item_ids"])
+    view["mailbox"] = [{**item, "acknowledged_at": event["occurred_at"], "acknowledged_by": p.get("actor"),
+                        "remark": p["remark"]} if item["item_id"] in settled and not item["acknowledged_at"]
+                       else item for item in view["mailbox"]]
+
+
+def mailbox_state(view: View) -> str | None:
+    """`open` while an item waits for the general manager, `acknowledged` once all are read,
+    None for a case that never reached the mailbox."""
+    items = view.get("mailbox") or []
+    if not items:
+        return None
+    return "open" if any(not i["acknowledged_at"] for i in items) else "acknowledged"
+
+
+def mailbox_items(view: View, open_only: bool) -> list[dict]:
+    """The case's items of the general manager's mailbox, each with what the mailbox lists of its case."""
+    case = {k: view.get(k) for k in ("case_id", "estate_id", "type", "category", "title", "status", "received_at",
+                                     "repeat_of")}
+    return [{**case, **item} for item in view.get("mailbox") or [] if not (open_only and item["acknowledged_at"])]
+
+
 def _penalty(view: View, p: dict, event: dict) -> None:
     view["penalty_fen"] += p["amount_fen"]
 
@@ -175,6 +207,7 @@ _HANDLERS = {
                                                                 "confidential": p.get("confidential", False)}),
     "ReturnVisitAttempted": _attempted, "ReturnVisitClosed": _visit_closed,
     "ProgressNoted": _noted, "GroupComplaintResultReported": _group_result,
+    "MailboxItemAcknowledged": _acknowledged,
 }
 
 
@@ -278,6 +311,8 @@ def for_reader(view: View, role: str) -> View:
                               for v in view.get("return_visits", [])],
             "progress_notes": [{**n, "note": WITHHELD_TEXT if n.get("note") else ""}
                                for n in view.get("progress_notes", [])],
+            "mailbox": [{**i, "remark": WITHHELD_TEXT if i.get("remark") else i.get("remark")}
+                        for i in view.get("mailbox", [])],
             "content_withheld": True}
 
 

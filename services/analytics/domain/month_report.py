@@ -13,6 +13,8 @@ Definitions, so that every figure can be checked by hand:
   supervisor closed after the resident stayed unreachable;
 - complaint file cards opened: the month's cases whose complaint completion deadline breached
   (one card a case, however often it breaches after a reopening);
+- the general manager's mailbox: the items raised on the month's cases (each escalation to the
+  general manager is one) and how many of them the general manager has acknowledged;
 - paid work: the effective bills (a recompletion's bill replaces the earlier one);
 - group register (002 §4.2.2): complaints of the month the group transferred in (from the group
   centre or the quality office, or naming a group reference), and how many of them have had
@@ -107,6 +109,8 @@ def figures(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "visit_reachability": {"reached": sum(len(v["return_visits"]) for v in views),
                                "unreachable_attempts": sum(len(v.get("visit_attempts", [])) for v in views),
                                "closed_unreachable": sum(1 for v in views if v.get("visit_closed"))},
+        "mailbox_items": {"raised": sum(len(v.get("mailbox", [])) for v in views),
+                          "acknowledged": sum(1 for v in views for i in v.get("mailbox", []) if i["acknowledged_at"])},
         "paid_work": {"cases": paid_cases, "total_fen": paid_fen},
         "group_register": group_register(views),
         "top_problems": [{"location": place, "category": category, "count": n}

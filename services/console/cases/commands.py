@@ -89,7 +89,7 @@ class ReturnVisitForm(_Form):
     comments: str = Field("", max_length=2000)
 
 
-class CloseVisitForm(_Form):
+class RemarkForm(_Form):
     remark: str = Field(min_length=1, max_length=1000)
 
 
@@ -201,7 +201,8 @@ COMMAND_FORMS: dict[str, CommandForm] = {
     "merge": CommandForm(MergeForm, (Input("into_case_id", required=True),), _same("into_case_id")),
     "archive": CommandForm(NoFields, (), lambda f: {}),
     "progress": CommandForm(ProgressForm, (Input("note", "textarea", required=True),), _same("note")),
-    "close-visit": CommandForm(CloseVisitForm, (Input("remark", "textarea", required=True),), _same("remark")),
+    "close-visit": CommandForm(RemarkForm, (Input("remark", "textarea", required=True),), _same("remark")),
+    "acknowledge-mailbox": CommandForm(RemarkForm, (Input("remark", "textarea", required=True),), _same("remark")),
 }
 
 

@@ -14,7 +14,7 @@ from estatedesk.contracts import Payload
 from estatedesk.contracts.case_events import (
     CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
     CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeVoided, GroupComplaintResultReported,
-    InspectionRecorded,
+    InspectionRecorded, MailboxItemAcknowledged,
     ProgressNoted, ReturnVisitAttempted, ReturnVisitClosed, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
     WorkResumed, WorkStarted,
 )
@@ -259,6 +259,17 @@ def _group_result(state: CaseState, outcome: str, result: str, now: datetime, **
                                          **more)]
 
 
+def acknowledge_mailbox(state, data, actor, now):
+    """The general manager has read what reached the mailbox on this case: every item still
+    open is settled at once, with one remark."""
+    if not state.mailbox_open:
+        raise IllegalTransition("acknowledge-mailbox", state.status, allowed_commands(state),
+                                "nothing of this case is waiting in the general manager's mailbox")
+    by = _check("acknowledge-mailbox", state, actor)
+    _required(data, "remark")
+    return [MailboxItemAcknowledged(item_ids=list(state.mailbox_open), remark=data["remark"], **by)]
+
+
 # Commands about another case too, and the field naming it: the handler loads that case as
 # the caller may see it and passes it as `target`.
 REFERS_TO: dict[str, str] = {"merge": "into_case_id"}
@@ -269,7 +280,7 @@ COMMANDS: dict[str, Callable[..., list[Payload]]] = {
     "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
     "reject": reject, "complete": complete, "inspect": inspect, "review": review, "return-visit": return_visit,
     "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
-    "close-visit": close_visit,
+    "close-visit": close_visit, "acknowledge-mailbox": acknowledge_mailbox,
 }
 
 

@@ -12,8 +12,8 @@ class InvalidCommand(Exception):
 class IllegalTransition(Exception):
     """The command is not allowed in the case's current state; nothing was changed."""
 
-    def __init__(self, command: str, status: str, allowed: list[str]):
-        super().__init__(f"cannot {command} a case that is {status}")
+    def __init__(self, command: str, status: str, allowed: list[str], why: str | None = None):
+        super().__init__(why or f"cannot {command} a case that is {status}")
         self.command, self.status, self.allowed = command, status, allowed
 
 

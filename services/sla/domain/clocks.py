@@ -98,7 +98,22 @@ def observe(sla: SlaCase, event_type: str, payload: dict, at: datetime, policy: 
             sla, started = _start(sla, rule, at, policy)
             actions += started
     actions += _instant(sla, event_type, at, policy, cause)
-    return sla, actions
+    return _after_escalations(sla, actions, policy)
+
+
+def _after_escalations(sla: SlaCase, actions: list[Action], policy: SlaPolicy) -> tuple[SlaCase, list[Action]]:
+    """`actions` and the clocks their escalations start. This engine never reads back its own
+    events, so a rule started by an escalation (the general manager's mailbox) starts here."""
+    out = list(actions)
+    for action in actions:
+        if action.event_type != "EscalationRaised":
+            continue
+        for rule in policy.rules:
+            if rule.started_by_escalation_to == action.payload["to_role"] and rule.applies_to(sla.case) \
+                    and not _running(sla, rule.rule):
+                sla, started = _start(sla, rule, action.at, policy)
+                out += started
+    return sla, out
 
 
 def _running(sla: SlaCase, rule: str) -> bool:
@@ -165,7 +180,7 @@ def fire_due(sla: SlaCase, now: datetime, policy: SlaPolicy) -> tuple[SlaCase, l
             if kind == "breach":
                 clock = replace(clock, state="breached")
         clocks.append(clock)
-    return replace(sla, clocks=tuple(clocks)), actions
+    return _after_escalations(replace(sla, clocks=tuple(clocks)), actions, policy)
 
 
 def next_due(sla: SlaCase, policy: SlaPolicy) -> datetime | None:

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from estatedesk.lifecycle import MAILBOX_ROLE
+
 from .working_time import WorkingCalendar
 
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
+EVERY_TYPE = frozenset({"consultation", "suggestion", "help", "complaint", "repair", "violation"})
 CLOSING = frozenset({"CaseCancelled", "CaseMerged", "CaseArchived"})
 MILESTONES: dict[str, str] = {
     "received": "CaseReceived", "dispatched": "CaseDispatched", "accepted": "CaseAccepted",
@@ -47,6 +50,7 @@ class ClockRule:
     categories: frozenset[str] = frozenset()
     working_days: int = 0  # target in working days of the estate's calendar, instead of `target`
     enabled: bool = True
+    started_by_escalation_to: str | None = None  # started when this engine escalates a case to that role
 
     def applies_to(self, case: dict) -> bool:
         return (self.enabled and case["type"] in self.case_types
@@ -106,11 +110,17 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
                                                  "suggestion"}),
               frozenset({"ReturnVisitAttempted"}), VISIT_SETTLED, timedelta(0), clock="business_hours",
               working_days=1, escalations=(Escalation(1, "supervisor", reason="resident unreachable: retry overdue"),)),
+    # what reaches the general manager's mailbox is read within a working day, or the group is told
+    ClockRule("mailbox_acknowledged", EVERY_TYPE, frozenset(), frozenset({"MailboxItemAcknowledged"}),
+              timedelta(0), clock="business_hours", working_days=1, warn_at=None,
+              started_by_escalation_to=MAILBOX_ROLE,
+              escalations=(Escalation(1, "group_service_center",
+                                      reason="unacknowledged in the general manager's mailbox (总经理信箱)"),)),
 )
 DEFAULT_INSTANT: tuple[InstantEscalation, ...] = (
     InstantEscalation("serious_emergency", "CaseReceived", 1, "estate_manager",
                       "serious emergency: estate manager told at once", serious_emergency_only=True),
-    InstantEscalation("repeat_complaint", "RepeatComplaintDetected", 2, "general_manager",
+    InstantEscalation("repeat_complaint", "RepeatComplaintDetected", 2, MAILBOX_ROLE,
                       "second complaint on the same matter: general manager's mailbox (总经理信箱)"),
 )
 
