@@ -11,18 +11,20 @@ from pydantic import ConfigDict, Field
 from estatedesk.inputs import Input, IsoDate, Text
 
 from estatedesk.contracts.events import EstateConfigured
-from estatedesk.web.params import EstateIdPath, HouseholdIdPath
+from estatedesk.streams import calendar_stream
+from estatedesk.web.params import EstateIdPath, HouseholdIdPath, YearPath
 from estatedesk.web.security import PrincipalDep, require_estate
 
 from estatedesk.auth import ROLES
 
+from .calendar import calendar_in_force, set_calendar
 from .estates import configure_estate, estate_stream
 from .handlers import Intake
 from .erasure import erase_household
 from .estates import report_daily_feedback
 from .policy import policy_history, set_policy
 from .schemas import CaseAccepted, CaseIn
-from .setup_models import EstateSetup, PolicyIn
+from .setup_models import CalendarIn, EstateSetup, PolicyIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
@@ -104,6 +106,28 @@ async def put_policy(estate_id: EstateIdPath, body: PolicyIn, principal: Princip
     version = await set_policy(intake.store, estate_id, body.blocks(),
                                actor=principal.user, clock=intake.clock)
     return {"estate_id": estate_id, "version": version}
+
+
+@router.put("/calendar/{year}", tags=["calendar"],
+            responses={422: {"description": "A day outside the year, repeated, or in both lists"}})
+async def put_calendar(year: YearPath, body: CalendarIn, principal: PrincipalDep, request: Request) -> dict:
+    """Load the year's official holidays and adjusted working days (调休) for every estate;
+    recorded as a new version that replaces the shipped table of that year. Deadlines
+    computed from now on follow it."""
+    if principal.role != "group_admin":
+        raise HTTPException(403, "only the group admin may load the working calendar")
+    intake = _intake(request)
+    version = await set_calendar(intake.store, year, body, actor=principal.user, clock=intake.clock)
+    return {"year": year, "version": version}
+
+
+@router.get("/calendar/{year}", tags=["calendar"])
+async def get_calendar(year: YearPath, principal: PrincipalDep, request: Request) -> dict:
+    """The year's working calendar in force: `source` is `loaded` (with its version, who and
+    when), `default` (the table shipped with `chinese_calendar`) or `none` (Monday to Friday)."""
+    if principal.role not in SETUP_READERS:
+        raise HTTPException(403, "residents do not read the working calendar")
+    return calendar_in_force(year, await _intake(request).store.read_stream(calendar_stream()))
 
 
 class DailyFeedbackIn(Input):

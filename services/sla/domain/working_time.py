@@ -1,14 +1,18 @@
 """Working time of an estate: which hours count on an SLA clock.
 
-Working days follow the official Chinese calendar (public holidays off, adjusted working
-days 调休 on) via `chinese_calendar`; outside the years that package covers, Monday to
-Friday. All arithmetic runs in the estate's own timezone; results are aware datetimes.
+Working days follow the official Chinese calendar: public holidays off, adjusted working
+days (调休) on, every other day Monday to Friday. A year's table is the one the group admin
+loaded (`OfficialTables`), else the one `chinese_calendar` ships; a year neither covers is
+plain Monday to Friday. All arithmetic runs in the estate's own timezone; results are
+aware datetimes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from types import MappingProxyType
+from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -16,12 +20,51 @@ import chinese_calendar
 MAX_DAYS_AHEAD = 3660  # a deadline further than ten years away is a configuration error
 
 
-@lru_cache(maxsize=8192)
-def is_working_day(day: date) -> bool:
+@dataclass(frozen=True)
+class YearTable:
+    """One year's official table: its public holidays and its adjusted working days."""
+
+    holidays: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        return day in self.working_days or (day.weekday() < 5 and day not in self.holidays)
+
+
+OfficialTables = Mapping[int, YearTable]
+"""The tables the group admin loaded, by year."""
+NO_TABLES: OfficialTables = MappingProxyType({})
+
+
+def official_tables(years: Iterable[tuple[int, YearTable]]) -> OfficialTables:
+    """The tables in force from (year, table) pairs in the order they were loaded: the last wins."""
+    return MappingProxyType(dict(years))
+
+
+@lru_cache(maxsize=64)
+def published_table(year: int) -> YearTable | None:
+    """The table `chinese_calendar` ships for `year`, or None for a year it does not cover."""
     try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the official calendar has not been published for
-        return day.weekday() < 5
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return None
+    return YearTable(frozenset(d for d in chinese_calendar.holidays if d.year == year),
+                     frozenset(d for d in chinese_calendar.workdays if d.year == year))
+
+
+def table_for(year: int, official: OfficialTables = NO_TABLES) -> YearTable | None:
+    """The table in force for `year`: the loaded one, else the shipped one, else None."""
+    return official[year] if year in official else published_table(year)
+
+
+def missing_years(years: Iterable[int], official: OfficialTables = NO_TABLES) -> list[int]:
+    """The years among `years` that no table covers: their working days are a guess (Monday to Friday)."""
+    return [year for year in years if table_for(year, official) is None]
+
+
+def is_working_day(day: date, official: OfficialTables = NO_TABLES) -> bool:
+    table = table_for(day.year, official)
+    return table.is_working_day(day) if table is not None else day.weekday() < 5
 
 
 def _parse(span: tuple[str, str] | tuple[time, time]) -> tuple[time, time]:
@@ -33,6 +76,7 @@ class WorkingCalendar:
     timezone: str = "Asia/Shanghai"
     spans: tuple = (("08:30", "17:30"),)
     around_the_clock: bool = False
+    official: OfficialTables = field(default_factory=lambda: NO_TABLES, hash=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -47,7 +91,7 @@ class WorkingCalendar:
                     for s, e in map(_parse, self.spans)), timedelta())
 
     def _windows(self, day: date) -> list[tuple[datetime, datetime]]:
-        if not is_working_day(day):
+        if not is_working_day(day, self.official):
             return []
         return [(datetime.combine(day, s, self.zone), datetime.combine(day, e, self.zone))
                 for s, e in map(_parse, self.spans)]
