@@ -112,8 +112,8 @@ async def put_policy(estate_id: EstateIdPath, body: PolicyIn, principal: Princip
             responses={422: {"description": "A day outside the year, repeated, or in both lists"}})
 async def put_calendar(year: YearPath, body: CalendarIn, principal: PrincipalDep, request: Request) -> dict:
     """Load the year's official holidays and adjusted working days (调休) for every estate;
-    recorded as a new version that replaces the shipped table of that year. Deadlines
-    computed from now on follow it."""
+    recorded as a new version that replaces the shipped table of that year. SLA clocks
+    started from now on follow it; deadlines already announced stay where they are."""
     if principal.role != "group_admin":
         raise HTTPException(403, "only the group admin may load the working calendar")
     intake = _intake(request)

@@ -17,7 +17,7 @@ from estatedesk.eventstore import EventStore
 from estatedesk.operate import health
 from estatedesk.streams import calendar_stream
 
-from .domain.working_time import NO_TABLES, OfficialTables, YearTable, missing_years, official_tables
+from .domain.working_time import LoadedTable, OfficialCalendar, YearTable, missing_years
 
 CALENDAR_SET = "WorkingCalendarSet"
 GROUP_ZONE = ZoneInfo("Asia/Shanghai")
@@ -25,20 +25,20 @@ WATCH_EVERY_S = 60.0
 log = logging.getLogger(__name__)
 # The fold as of the stream's newest event. An event never changes and its id is unique across
 # databases, so a message costs one index lookup until the group admin loads a table again.
-_folded: dict[uuid.UUID, OfficialTables] = {}
+_folded: dict[uuid.UUID, OfficialCalendar] = {}
 
 
-async def loaded_calendars(conn: asyncpg.Connection) -> OfficialTables:
-    """The tables in force by year: the newest WorkingCalendarSet of each year."""
+async def loaded_calendars(conn: asyncpg.Connection) -> OfficialCalendar:
+    """Every WorkingCalendarSet of the group, with the moment it was loaded."""
     head = await EventStore.latest_on(conn, calendar_stream(), CALENDAR_SET)
     if head is None:
-        return NO_TABLES
+        return OfficialCalendar()
     if head.event_id not in _folded:
-        loaded = [decode(e) for e in await EventStore.read_case_on(conn, calendar_stream())
+        loaded = [(decode(e), e.recorded_at) for e in await EventStore.read_case_on(conn, calendar_stream())
                   if e.event_type == CALENDAR_SET]
         _folded.clear()
-        _folded[head.event_id] = official_tables(
-            (s.year, YearTable(frozenset(s.holidays), frozenset(s.working_days))) for s in loaded)
+        _folded[head.event_id] = OfficialCalendar(tuple(
+            LoadedTable(s.year, YearTable(frozenset(s.holidays), frozenset(s.working_days)), at) for s, at in loaded))
     return _folded[head.event_id]
 
 
@@ -55,8 +55,9 @@ class CalendarWatch:
     async def check(self) -> health.Verdict:
         async with self._pool().acquire() as conn:
             official = await loaded_calendars(conn)
-        year = self._clock().astimezone(GROUP_ZONE).year
-        missing = missing_years((year, year + 1), official)
+        now = self._clock()
+        year = now.astimezone(GROUP_ZONE).year
+        missing = missing_years((year, year + 1), official.as_of(now))
         self._missing.set(len(missing))
         return health.calendar(missing)
 

@@ -1,5 +1,5 @@
 """The SLA policy a case is judged by: the estate's version in force when the case was received,
-on the working days of the group's official calendar as it stands now."""
+counting working days by the group's official calendar (each span by the tables loaded when it began)."""
 from __future__ import annotations
 
 import json

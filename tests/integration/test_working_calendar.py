@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.sla.domain.working_time import YearTable, is_working_day, official_tables
+from services.sla.domain.working_time import YearTable, is_working_day
 from tests.conftest import token_for
 from tests.support import StoryCase, eventually, repair_case, stack_now
 
@@ -56,7 +56,8 @@ async def test_the_sla_service_warns_while_this_or_next_year_has_no_calendar(sta
     assert gauge == len(missing)
     assert bool(warned) == bool(missing) and all(str(y) in warned[0]["finding"] for y in missing)
     for y in missing:  # no holidays: the Monday-to-Friday the engine assumed, so later tests' deadlines stay
-        loaded = await intake.put(f"/v1/calendar/{y}", headers=people["admin"], json={"holidays": [], "working_days": []})
+        loaded = await intake.put(f"/v1/calendar/{y}", headers=people["admin"],
+                                  json={"holidays": [], "working_days": []})
         assert loaded.status_code == 200, loaded.text
         assert (await _calendar(intake, people, y))["source"] == "loaded"
     ready, gauge = await _readiness(stack)
@@ -106,8 +107,8 @@ async def test_a_holiday_the_group_admin_loads_moves_a_return_visit_past_it(inta
             "loaded", loaded.json()["version"], "group-admin-lin")
         assert owed.isoformat() in in_force["holidays"]
         # the day owed is now a holiday: the visit is owed the next working day of the loaded table
-        tables = official_tables([(year, YearTable(frozenset(map(date.fromisoformat, table["holidays"])),
-                                                   frozenset(map(date.fromisoformat, table["working_days"]))))])
+        tables = {year: YearTable(frozenset(map(date.fromisoformat, table["holidays"])),
+                                  frozenset(map(date.fromisoformat, table["working_days"])))}
         expected = owed + timedelta(days=1)
         while not is_working_day(expected, tables):
             expected += timedelta(days=1)

@@ -14,12 +14,14 @@ from pydantic import ValidationError
 from estatedesk.operate import health
 from services.intake.setup_models import MAX_HOLIDAYS, MAX_WORKING_DAYS, CalendarIn
 from services.sla.domain.sla_policy import policy_from
-from services.sla.domain.working_time import (NO_TABLES, WorkingCalendar, YearTable, is_working_day, missing_years,
-                                              official_tables)
+from services.sla.domain.working_time import (LoadedTable, OfficialCalendar, WorkingCalendar, YearTable,
+                                              is_working_day, missing_years)
 
 SH = ZoneInfo("Asia/Shanghai")
-LOADED_2027 = official_tables([(2027, YearTable(holidays=frozenset({date(2027, 1, 1)}),
-                                                working_days=frozenset({date(2027, 2, 6)})))])
+TABLE_2027 = YearTable(holidays=frozenset({date(2027, 1, 1)}), working_days=frozenset({date(2027, 2, 6)}))
+LOADED_2027 = {2027: TABLE_2027}
+LOADED_AT = datetime(2026, 12, 2, 9, 0, tzinfo=SH)
+CALENDAR = OfficialCalendar((LoadedTable(2027, TABLE_2027, LOADED_AT),))
 
 
 def test_a_loaded_holiday_is_not_a_working_day():
@@ -38,23 +40,36 @@ def test_an_unloaded_year_beyond_the_shipped_tables_is_monday_to_friday():
 def test_a_loaded_year_replaces_the_shipped_table_of_that_year():
     national_day = date(2026, 10, 1)
     assert not is_working_day(national_day)
-    assert is_working_day(national_day, official_tables([(2026, YearTable())]))
+    assert is_working_day(national_day, {2026: YearTable()})
 
 
-def test_the_newest_table_of_a_year_is_in_force():
+def test_the_newest_table_of_a_year_loaded_by_then_is_in_force():
     first, second = YearTable(holidays=frozenset({date(2027, 1, 1)})), YearTable()
-    assert official_tables([(2027, first), (2027, second)])[2027] == second
+    calendar = OfficialCalendar((LoadedTable(2027, first, LOADED_AT),
+                                 LoadedTable(2027, second, LOADED_AT + timedelta(days=1))))
+    assert calendar.as_of(LOADED_AT - timedelta(seconds=1)) == {}
+    assert calendar.as_of(LOADED_AT) == {2027: first}
+    assert calendar.as_of(LOADED_AT + timedelta(days=2)) == {2027: second}
 
 
 def test_deadlines_skip_a_loaded_holiday():
     eve = datetime(2026, 12, 31, 17, 0, tzinfo=SH)  # Thursday: 30 min today, then Friday 1 Jan 2027
     assert WorkingCalendar().add(eve, timedelta(hours=1)) == datetime(2027, 1, 1, 9, 0, tzinfo=SH)
-    assert WorkingCalendar(official=LOADED_2027).add(eve, timedelta(hours=1)) == datetime(2027, 1, 4, 9, 0, tzinfo=SH)
+    assert WorkingCalendar(official=CALENDAR).add(eve, timedelta(hours=1)) == datetime(2027, 1, 4, 9, 0, tzinfo=SH)
+    assert WorkingCalendar(official=CALENDAR).between(eve, datetime(2027, 1, 4, 9, 0, tzinfo=SH)) == timedelta(hours=1)
+
+
+def test_a_deadline_announced_before_the_table_was_loaded_stays_where_it_is():
+    started = LOADED_AT - timedelta(days=1)
+    calendar = WorkingCalendar(official=CALENDAR)
+    month = timedelta(hours=9 * 25)  # 25 working days: past New Year, before the adjusted Saturday
+    assert calendar.add(started, month) == WorkingCalendar().add(started, month)
+    assert calendar.add(LOADED_AT, month) > WorkingCalendar().add(LOADED_AT, month)
 
 
 def test_the_sla_policy_counts_working_days_by_the_loaded_tables():
     completed = datetime(2026, 12, 31, 10, 0, tzinfo=SH)
-    for official, due in ((NO_TABLES, date(2027, 1, 1)), (LOADED_2027, date(2027, 1, 4))):
+    for official, due in ((OfficialCalendar(), date(2027, 1, 1)), (CALENDAR, date(2027, 1, 4))):
         policy = policy_from(0, completed, None, "Asia/Shanghai", official)
         rule = policy.rule("return_visit_made")
         assert policy.calendar.add(completed, policy.calendar.working_day * rule.working_days).date() == due
@@ -98,7 +113,8 @@ def test_any_accepted_table_leaves_working_time_in_every_year(holidays, working,
     working = [d for d in working if d not in holidays]
     body = CalendarIn.model_validate({"holidays": [d.isoformat() for d in holidays],
                                       "working_days": [d.isoformat() for d in working]})
-    calendar = WorkingCalendar(official=official_tables(
-        [(2027, YearTable(frozenset(body.holidays), frozenset(body.working_days)))]))
-    due = calendar.add(start.replace(tzinfo=SH), calendar.working_day * 5)
-    assert start.replace(tzinfo=SH) < due < start.replace(tzinfo=SH) + timedelta(days=366)
+    start = start.replace(tzinfo=SH)
+    calendar = WorkingCalendar(official=OfficialCalendar((
+        LoadedTable(2027, YearTable(frozenset(body.holidays), frozenset(body.working_days)), LOADED_AT),)))
+    due = calendar.add(start, calendar.working_day * 5)
+    assert start < due < start + timedelta(days=366)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .working_time import NO_TABLES, OfficialTables, WorkingCalendar
+from .working_time import OfficialCalendar, WorkingCalendar
 
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
 CLOSING = frozenset({"CaseCancelled", "CaseMerged", "CaseArchived"})
@@ -114,9 +114,9 @@ class SlaPolicy:
 
 
 def policy_from(version: int, effective_from: datetime, block: dict[str, Any] | None, timezone: str,
-                official: OfficialTables = NO_TABLES) -> SlaPolicy:
-    """The defaults overridden by an estate's `sla` policy block, working days by the group's
-    loaded `official` tables, e.g.
+                official: OfficialCalendar = OfficialCalendar()) -> SlaPolicy:
+    """The defaults overridden by an estate's `sla` policy block, working days by the tables
+    the group admin loaded (`official`), e.g.
     {"calendar": {"spans": [["08:30", "17:30"]]}, "rules": {"complaint_completed": {"target_minutes": 720,
      "clock": "business_hours", "warn_at": 0.5, "escalations": [{"to_role": "supervisor", "after_minutes": 0}]}}}."""
     block = block or {}
