@@ -8,8 +8,10 @@ from tqdm import tqdm
 
 from estatedesk.eventstore.store import _COLUMNS, _row_to_envelope, write_outbox
 from estatedesk.eventstore.tracking import lock_case
+from estatedesk.streams import NOT_CASE_PREFIXES
 
 CASES_PER_TRANSACTION = 200
+_NOT_CASES = [f"{prefix}%" for prefix in NOT_CASE_PREFIXES]
 
 
 async def rebuild_projection(pool: asyncpg.Pool, consumer: str,
@@ -20,8 +22,9 @@ async def rebuild_projection(pool: asyncpg.Pool, consumer: str,
     because each case is rebuilt under the same lock the consumer takes."""
     async with pool.acquire() as conn:
         case_ids = [r["case_id"] for r in await conn.fetch(
-            "SELECT case_id FROM events WHERE stream_id NOT LIKE 'estate-%' GROUP BY case_id ORDER BY min(position)")]
-        total = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'estate-%'")
+            "SELECT case_id FROM events WHERE stream_id NOT LIKE ALL($1) GROUP BY case_id ORDER BY min(position)",
+            _NOT_CASES)]
+        total = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE ALL($1)", _NOT_CASES)
     with tqdm(total=total, unit="event", desc=f"rebuilding {consumer}", disable=not progress) as bar:
         for start in range(0, len(case_ids), CASES_PER_TRANSACTION):
             chunk = case_ids[start:start + CASES_PER_TRANSACTION]

@@ -214,6 +214,17 @@ class EstatePolicySet(Payload):
     feedback: dict[str, Any] | None = None
 
 
+class WorkingCalendarSet(Payload):
+    """A new version of one year's official working calendar, loaded by the group admin; the
+    newest version of a year replaces the table `chinese_calendar` ships for it."""
+
+    year: int
+    version: int = Field(description="Counts the versions of this year's table, from 1")
+    holidays: list[date] = Field(description="Public holidays: not working days, whatever the weekday")
+    working_days: list[date] = Field(description="Adjusted working days (调休): working days, whatever the weekday")
+    set_by: str
+
+
 _TOPIC_OF: dict[type[Payload], str] = {
     CaseReceived: CASE_EVENTS,
     CaseDispatched: DISPATCH_EVENTS,
@@ -231,6 +242,7 @@ _TOPIC_OF: dict[type[Payload], str] = {
     EstateConfigured: "",  # estate streams stay in the store; services read them there
     EstatePolicySet: "",
     FeeScheduleSet: "",
+    WorkingCalendarSet: "",  # the group's calendar stream stays in the store too
 }
 
 def _register_lifecycle() -> None:

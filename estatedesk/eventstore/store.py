@@ -191,13 +191,15 @@ class EventStore:
     async def latest(self, stream_id: str, event_type: str, *, conn: asyncpg.Connection | None = None
                      ) -> Envelope | None:
         """The newest event of one type in a stream (e.g. the estate's current set-up)."""
-        query = (f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND event_type = $2"
-                 " ORDER BY version DESC LIMIT 1")
         if conn is not None:
-            row = await conn.fetchrow(query, stream_id, event_type)
-        else:
-            async with self._pool.acquire() as own:
-                row = await own.fetchrow(query, stream_id, event_type)
+            return await self.latest_on(conn, stream_id, event_type)
+        async with self._pool.acquire() as own:
+            return await self.latest_on(own, stream_id, event_type)
+
+    @staticmethod
+    async def latest_on(conn: asyncpg.Connection, stream_id: str, event_type: str) -> Envelope | None:
+        row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND event_type = $2"
+                                  " ORDER BY version DESC LIMIT 1", stream_id, event_type)
         return _row_to_envelope(row) if row else None
 
     async def head_position(self) -> int:

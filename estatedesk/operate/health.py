@@ -106,3 +106,13 @@ def dead_letters(by_consumer: dict[str, int]) -> Verdict:
     where = ", ".join(f"{consumer} {count}" for consumer, count in sorted(by_consumer.items()))
     return Verdict(WARN, "dead letters", f"{total} set aside ({where})",
                    "read them with `estatedesk dead-letters`, fix the cause, then `estatedesk dead-letters --requeue`")
+
+
+def calendar(missing_years: list[int]) -> Verdict:
+    """Years (of this one and the next) whose official working calendar nobody has: SLA
+    deadlines there count every weekday as a working day, public holidays included."""
+    if missing_years:
+        years = ", ".join(map(str, missing_years))
+        return Verdict(WARN, "calendar", f"no official working calendar for {years}: holidays count as working days",
+                       f"the group admin loads it: PUT /v1/calendar/{missing_years[0]} on intake")
+    return Verdict(OK, "calendar", "this year's and next year's working days are known")

@@ -32,6 +32,8 @@ def _moment(value: datetime) -> datetime:
     return value
 
 
+YearPath = Annotated[int, Path(ge=EARLIEST.year, le=LATEST.year - 1, description="A calendar year",
+                               examples=[2027])]
 CaseIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="A case id", examples=["C-0123456789ABCDEF"])]
 EstateIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="An estate id", examples=["E001"])]
 HouseholdIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="A household id", examples=["H-3-2-1502"])]

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from estatedesk.eventstore import EventStore
-from estatedesk.streams import estate_stream, feedback_stream
+from estatedesk.streams import calendar_stream, estate_stream, feedback_stream
 from services.sla.domain.daily_feedback import day_view, escalations_of_day, rules_from
 from services.sla.domain.working_time import is_working_day
 
+from .calendar import tables_in_force
 from .domain.errors import InvalidCommand
 from .domain.estate import Estate
 
@@ -34,6 +35,7 @@ async def feedback_of_day(store: EventStore, estate_id: str, day: date | None, n
                                          "reported_at": e.recorded_at.isoformat()}
                for e in events if e.event_type == "DailyFeedbackReported" and e.payload["day"] == day.isoformat()}
     settled = await store.read_stream(feedback_stream(estate_id))
+    tables = tables_in_force(day.year, await store.read_stream(calendar_stream()))
     flags = escalations_of_day([e.payload for e in settled if e.event_type == "EscalationRaised"], day)
     return {"estate_id": estate_id, **day_view(day, estate.departments, reports, flags, now, zone, rules,
-                                               is_working_day(day))}
+                                               is_working_day(day, tables))}

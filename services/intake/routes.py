@@ -11,11 +11,13 @@ from pydantic import ConfigDict, Field
 from estatedesk.inputs import Input, IsoDate, Text
 
 from estatedesk.contracts.events import EstateConfigured
-from estatedesk.web.params import EstateIdPath, HouseholdIdPath
+from estatedesk.streams import calendar_stream
+from estatedesk.web.params import EstateIdPath, HouseholdIdPath, YearPath
 from estatedesk.web.security import PrincipalDep, require_estate
 
 from estatedesk.auth import ROLES
 
+from .calendar import calendar_in_force, set_calendar
 from .estates import configure_estate, estate_stream
 from .handlers import Intake
 from .erasure import erase_household
@@ -24,7 +26,7 @@ from .feedback_day import feedback_of_day
 from .policy import policy_history, set_policy
 from .schemas import CaseAccepted, CaseIn
 from .fee_schedule import fee_schedule_history, set_fee_schedule
-from .setup_models import EstateSetup, FeeScheduleIn, PolicyIn
+from .setup_models import CalendarIn, EstateSetup, FeeScheduleIn, PolicyIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
@@ -132,6 +134,28 @@ async def get_fee_schedule(estate_id: EstateIdPath, principal: PrincipalDep, req
     if not any(e.event_type == "EstateConfigured" for e in events):
         raise HTTPException(404, f"no estate {estate_id}")
     return fee_schedule_history(estate_id, events)
+
+
+@router.put("/calendar/{year}", tags=["calendar"],
+            responses={422: {"description": "A day outside the year, repeated, or in both lists"}})
+async def put_calendar(year: YearPath, body: CalendarIn, principal: PrincipalDep, request: Request) -> dict:
+    """Load the year's official holidays and adjusted working days (调休) for every estate;
+    recorded as a new version that replaces the shipped table of that year. SLA clocks
+    started from now on follow it; deadlines already announced stay where they are."""
+    if principal.role != "group_admin":
+        raise HTTPException(403, "only the group admin may load the working calendar")
+    intake = _intake(request)
+    version = await set_calendar(intake.store, year, body, actor=principal.user, clock=intake.clock)
+    return {"year": year, "version": version}
+
+
+@router.get("/calendar/{year}", tags=["calendar"])
+async def get_calendar(year: YearPath, principal: PrincipalDep, request: Request) -> dict:
+    """The year's working calendar in force: `source` is `loaded` (with its version, who and
+    when), `default` (the table shipped with `chinese_calendar`) or `none` (Monday to Friday)."""
+    if principal.role not in SETUP_READERS:
+        raise HTTPException(403, "residents do not read the working calendar")
+    return calendar_in_force(year, await _intake(request).store.read_stream(calendar_stream()))
 
 
 class DailyFeedbackIn(Input):

@@ -9,8 +9,8 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import (AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
+                      StringConstraints, field_validator, model_validator)
 
 from estatedesk.inputs import Id, Input, IsoDate, Line
 from services.dispatch.domain.rules import DEPARTMENTS, GRID_BUTLER, LEAST_LOADED, NOTIFY_ROLES
@@ -322,3 +322,40 @@ class FeeScheduleIn(Input):
     def _codes_unique(cls, items: list[FeeItemIn]) -> list[FeeItemIn]:
         _unique([item.code for item in items], "item codes")
         return items
+
+
+MAX_HOLIDAYS, MAX_WORKING_DAYS = 80, 40
+"""A year has some 30 holiday days and a handful of adjusted working days; beyond these
+bounds a table is a mistake, and it can never leave a year without working time."""
+
+
+def _distinct_days(days: list[date]) -> list[date]:
+    twice = sorted({d for i, d in enumerate(days) if d in days[:i]})
+    if twice:
+        raise ValueError(f"must not repeat a day; repeated: {', '.join(map(str, twice))}")
+    return days
+
+
+class CalendarIn(Input):
+    """One year's official working calendar (国务院办公厅 holiday notice): `PUT /v1/calendar/{year}`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"holidays": ["2027-01-01", "2027-02-06", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"],
+         "working_days": ["2027-02-07", "2027-02-20"]}]})
+    holidays: Annotated[list[IsoDate], Field(max_length=MAX_HOLIDAYS), AfterValidator(_distinct_days)] = Field(
+        description="Public holidays of the year: no working day, whatever the weekday")
+    working_days: Annotated[list[IsoDate], Field(max_length=MAX_WORKING_DAYS), AfterValidator(_distinct_days)] = Field(
+        description="Adjusted working days (调休) of the year: working days, whatever the weekday")
+
+    @field_validator("working_days")
+    @classmethod
+    def _not_also_a_holiday(cls, days: list[date], info) -> list[date]:
+        both = sorted(set(days) & set(info.data.get("holidays") or ()))
+        if both:
+            raise ValueError(f"a day is a holiday or a working day, not both: {', '.join(map(str, both))}")
+        return days
+
+    def outside(self, year: int) -> list[tuple[str, str]]:
+        """The days that do not lie in `year`, by field."""
+        return [(f"{name}.{i}", f"is not in {year}") for name in ("holidays", "working_days")
+                for i, day in enumerate(getattr(self, name)) if day.year != year]

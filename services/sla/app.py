@@ -21,9 +21,9 @@ from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
+from .calendars import CalendarWatch
 from .handlers import CONSUMER, on_case
 from .ticker import run_ticker
-
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -35,6 +35,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     pending = Gauge("estatedesk_sla_timers_pending", "Open obligations", registry=registry)
     stream_app = create_faust_app(settings, "sla")
     state: dict = {}
+    calendar = CalendarWatch(lambda: state["pool"], clock, registry)
 
     async def catch_up(case_id: str) -> None:
         await on_case(state["pool"], case_id, clock())
@@ -60,7 +61,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         try:
             async with background(settings, pool, stream_app, consumer=CONSUMER, catch_up=catch_up, clock=clock,
                                   notified=notified_event_types("sla"),
-                                  relay=relay, loops=(tick,), registry=registry,
+                                  relay=relay, loops=(tick, calendar.run), registry=registry,
                                   on_recovered=recovered.inc):
                 yield
         finally:
@@ -70,5 +71,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.settings = settings
     install_edges(app, settings, bearer_api=False)
     instrument_requests(app, registry)
-    app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)}))
+    app.include_router(ops_router(registry, {"consumer": lambda: consumer_ready(stream_app)},
+                                  warnings={"calendar": calendar.check}))
     return app

@@ -15,8 +15,9 @@ from estatedesk.streams import estate_stream, feedback_stream
 from estatedesk.contracts import Envelope, derived_event_id
 from estatedesk.eventstore import record
 
+from .calendars import loaded_calendars
 from .domain.daily_feedback import RULE, Flag, due_flags, escalations_of_day, rules_from
-from .domain.working_time import is_working_day
+from .domain.working_time import Tables, is_working_day
 
 NOT_A_DEPARTMENT = frozenset({"estate_manager"})
 log = logging.getLogger(__name__)
@@ -26,13 +27,15 @@ async def flag_missing_feedback(pool: asyncpg.Pool, now: datetime) -> int:
     """Raise the feedback flags due by `now` in every estate; returns the events recorded."""
     flagged = 0
     async with pool.acquire() as conn, conn.transaction():
+        tables = (await loaded_calendars(conn)).as_of(now)
         estates = await conn.fetch(
             "SELECT DISTINCT ON (stream_id) estate_id, payload FROM events"
             " WHERE event_type = 'EstateConfigured' ORDER BY stream_id, version DESC")
         for estate in estates:
             try:  # one estate's broken set-up must not stop the check of the whole group
                 async with conn.transaction():
-                    flagged += await _settle_estate(conn, estate["estate_id"], json.loads(estate["payload"]), now)
+                    flagged += await _settle_estate(conn, estate["estate_id"], json.loads(estate["payload"]), now,
+                                                    tables)
             except (ValueError, KeyError, TypeError, AttributeError, ZoneInfoNotFoundError):
                 log.exception("daily feedback of estate %s skipped: its set-up cannot be read", estate["estate_id"],
                               extra={"estate_id": estate["estate_id"]})
@@ -63,14 +66,14 @@ async def _raised(conn, estate_id: str, day) -> set[tuple[str, int]]:
     return {(f["department"], f["level"]) for f in escalations_of_day([json.loads(r["payload"]) for r in rows], day)}
 
 
-async def _settle_estate(conn, estate_id: str, config: dict, now: datetime) -> int:
+async def _settle_estate(conn, estate_id: str, config: dict, now: datetime, tables: Tables) -> int:
     zone = ZoneInfo(config.get("timezone") or "Asia/Shanghai")
     rules = rules_from(await feedback_block(conn, estate_id))
     today = now.astimezone(zone).date()
     flags: list[Flag] = []
     for day in (today - timedelta(days=1), today):  # a late due time's manager step falls on the next day
         flags += due_flags(day, departments_of(config), await reported_departments(conn, estate_id, day),
-                           await _raised(conn, estate_id, day), now, zone, rules, is_working_day(day))
+                           await _raised(conn, estate_id, day), now, zone, rules, is_working_day(day, tables))
     envelopes = []
     for f in flags:
         common = dict(case_id=estate_stream(estate_id), estate_id=estate_id, occurred_at=f.at, recorded_at=now,

@@ -21,7 +21,8 @@ READINESS = {
 CONSUMER_LAG = {"estatedesk_consumer_lag_events", "estatedesk_consumer_lag_seconds"}
 PROJECTION_LAG = {"estatedesk_projection_lag_events", "estatedesk_projection_lag_seconds"}
 METRICS = {  # beside estatedesk_request_seconds, which every service exports
-    "intake": set(), "dispatch": CONSUMER_LAG, "sla": CONSUMER_LAG, "analytics": PROJECTION_LAG, "console": set()}
+    "intake": set(), "dispatch": CONSUMER_LAG, "sla": CONSUMER_LAG | {"estatedesk_calendar_years_missing"},
+    "analytics": PROJECTION_LAG, "console": set()}
 
 
 @pytest.mark.parametrize("service", sorted(READINESS))

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+from estatedesk.streams import NOT_CASE_PREFIXES
 from tests.support import eventually, repair_case
 
 
@@ -13,9 +14,9 @@ async def _caught_up(pool) -> bool:
     async with pool.acquire() as conn:
         behind = await conn.fetchval(
             "SELECT count(*) FROM (SELECT case_id, max(position) AS head FROM events"
-            " WHERE stream_id NOT LIKE 'estate-%' GROUP BY case_id) e"
+            " WHERE stream_id NOT LIKE ALL($1) GROUP BY case_id) e"
             " LEFT JOIN case_positions p ON p.consumer = 'analytics.case_views' AND p.case_id = e.case_id"
-            " WHERE coalesce(p.position, 0) < e.head")
+            " WHERE coalesce(p.position, 0) < e.head", [f"{prefix}%" for prefix in NOT_CASE_PREFIXES])
         outbox = await conn.fetchval("SELECT count(*) FROM outbox")
     return behind == 0 and outbox == 0
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from estatedesk.lifecycle import MAILBOX_ROLE
 
-from .working_time import WorkingCalendar
+from .working_time import OfficialCalendar, WorkingCalendar
 
 EMERGENCIES = frozenset({"medical", "security_incident", "disaster"})
 EVERY_TYPE = frozenset({"consultation", "suggestion", "help", "complaint", "repair", "violation"})
@@ -137,14 +137,16 @@ class SlaPolicy:
         return next(r for r in self.rules if r.rule == name)
 
 
-def policy_from(version: int, effective_from: datetime, block: dict[str, Any] | None, timezone: str) -> SlaPolicy:
-    """The defaults overridden by an estate's `sla` policy block, e.g.
+def policy_from(version: int, effective_from: datetime, block: dict[str, Any] | None, timezone: str,
+                official: OfficialCalendar = OfficialCalendar()) -> SlaPolicy:
+    """The defaults overridden by an estate's `sla` policy block, working days by the tables
+    the group admin loaded (`official`), e.g.
     {"calendar": {"spans": [["08:30", "17:30"]]}, "rules": {"complaint_completed": {"target_minutes": 720,
      "clock": "business_hours", "warn_at": 0.5, "escalations": [{"to_role": "supervisor", "after_minutes": 0}]}}}."""
     block = block or {}
     calendar = WorkingCalendar(timezone=timezone, spans=tuple(tuple(s) for s in
                                                               (block.get("calendar") or {}).get("spans", [])) or
-                               WorkingCalendar.spans)
+                               WorkingCalendar.spans, official=official)
     overrides = block.get("rules") or {}
     rules = tuple(_override(r, overrides[r.rule]) if r.rule in overrides else r for r in DEFAULT_RULES)
     own = tuple(_own_rule(o) for o in block.get("custom_rules") or [])

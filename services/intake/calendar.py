@@ -1,0 +1,74 @@
+"""The group's official working calendar as versioned events: each PUT records a new
+WorkingCalendarSet of its year in the group calendar stream; the newest of a year is in force."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from estatedesk.clock import Clock
+from estatedesk.contracts import Envelope, encode
+from estatedesk.contracts.events import WorkingCalendarSet
+from estatedesk.eventstore import ConcurrencyConflict, EventStore
+from estatedesk.streams import GROUP_ESTATE, calendar_stream
+from services.sla.domain.working_time import NO_TABLES, Tables, YearTable, published_table
+
+from .domain.errors import InvalidCommand
+from .setup_models import CalendarIn
+
+
+def _of_year(events: list[Envelope], year: int) -> list[Envelope]:
+    return [e for e in events if e.event_type == "WorkingCalendarSet" and e.payload["year"] == year]
+
+
+async def set_calendar(store: EventStore, year: int, body: CalendarIn, *, actor: str, clock: Clock) -> int:
+    """Record the next version of `year`'s table; returns that version."""
+    if errors := body.outside(year):
+        raise InvalidCommand(errors)
+    for _ in range(2):  # another load moved the one stream of every year on: take the next version
+        try:
+            return await _record_next(store, year, body, actor, clock)
+        except ConcurrencyConflict:
+            pass
+    return await _record_next(store, year, body, actor, clock)
+
+
+async def _record_next(store: EventStore, year: int, body: CalendarIn, actor: str, clock: Clock) -> int:
+    stream = calendar_stream()
+    events = await store.read_stream(stream)
+    version = 1 + len(_of_year(events, year))
+    now = clock()
+    table = WorkingCalendarSet(year=year, version=version, holidays=sorted(body.holidays),
+                               working_days=sorted(body.working_days), set_by=actor)
+    envelope = Envelope(
+        event_id=uuid.uuid4(), event_type="WorkingCalendarSet", case_id=stream, estate_id=GROUP_ESTATE,
+        stream_version=len(events) + 1, occurred_at=now, recorded_at=now, producer="intake",
+        correlation_id=f"calendar-{year}-{version}", payload=encode(table),
+    )
+    await store.append(stream, len(events), [envelope])
+    return version
+
+
+def tables_in_force(year: int, events: list[Envelope]) -> Tables:
+    """The loaded table of `year`, as the SLA engine's working-day arithmetic takes it."""
+    loaded = _of_year(events, year)
+    if not loaded:
+        return NO_TABLES
+    latest = loaded[-1].payload
+    return {year: YearTable(frozenset(map(date.fromisoformat, latest["holidays"])),
+                            frozenset(map(date.fromisoformat, latest["working_days"])))}
+
+
+def calendar_in_force(year: int, events: list[Envelope]) -> dict[str, Any]:
+    """`year`'s table in force: the newest loaded version, else the one `chinese_calendar`
+    ships (version 0), else none (Monday to Friday)."""
+    loaded = _of_year(events, year)
+    if loaded:
+        latest = loaded[-1]
+        return {"year": year, "source": "loaded", "version": latest.payload["version"],
+                "set_by": latest.payload["set_by"], "set_at": latest.recorded_at.isoformat(),
+                "holidays": latest.payload["holidays"], "working_days": latest.payload["working_days"]}
+    shipped = published_table(year)
+    return {"year": year, "source": "default" if shipped else "none", "version": 0, "set_by": None, "set_at": None,
+            "holidays": sorted(d.isoformat() for d in shipped.holidays) if shipped else [],
+            "working_days": sorted(d.isoformat() for d in shipped.working_days) if shipped else []}
