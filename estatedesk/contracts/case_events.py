@@ -223,10 +223,30 @@ class ViolationPenaltyRecorded(_ByStaff):
     note: str = ""
 
 
+class ViolationStepTaken(_ByStaff):
+    """One step of the violation handling ladder (000 §1), recorded with who and when: for
+    conduct advice, a written notice with a rectification deadline, compensation, a public
+    notice, referral to the authorities; for a refused fee persuasion, a reminder letter with
+    a deadline to pay, a late fee, a lawyer's letter, a public posting, suspended service,
+    arbitration."""
+
+    ladder: Literal["conduct", "fee_refusal"]
+    step: str
+    note: str = ""
+    rectify_by: datetime | None = None
+
+
+class ViolationPenaltySignedOff(_ByStaff):
+    """The general manager signed off the penalty of a major violation: only now it is in force (000 §1)."""
+
+    remark: str = ""
+
+
 CASE_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     CaseRouted, CaseReplied, CaseReferredToSupervisor, CaseAccepted, WorkStarted, WorkPaused, WorkResumed,
     CaseTransferred, CaseRejected, WorkCompleted, InspectionRecorded, SupervisorReviewed, ReturnVisitRecorded,
     CaseReopened, CaseCancelled, CaseMerged, CaseArchived, ProgressNoted, RepeatComplaintDetected,
     WarrantyDetermined, ViolationPenaltyRecorded, ReturnVisitAttempted, ReturnVisitClosed,
-    ConsultationTaken, GroupComplaintResultReported, MailboxItemAcknowledged,
+    ConsultationTaken, GroupComplaintResultReported, MailboxItemAcknowledged, ViolationStepTaken,
+    ViolationPenaltySignedOff,
 )

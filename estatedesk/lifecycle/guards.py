@@ -26,6 +26,8 @@ def _may_archive(s: CaseState) -> bool:
 
 
 def _may_visit(s: CaseState) -> bool:
+    if s.type == "violation":  # no satisfaction visit to the resident who broke the rules (000 §1)
+        return False
     if s.type in NEEDS_FULL_CLOSURE:
         return s.status == "reviewed"
     return s.status in ("completed", "replied")
@@ -51,6 +53,8 @@ _GUARDS: dict[str, Callable[[CaseState], bool]] = {
     "close-visit": lambda s: _may_visit(s) and s.unreachable_attempts >= UNREACHABLE_BEFORE_CLOSING,
     # the letter is read whatever became of the case since
     "acknowledge-mailbox": lambda s: bool(s.mailbox_open),
+    "violation-step": lambda s: s.type == "violation" and not s.is_closed,
+    "sign-off-penalty": lambda s: s.penalty_unsigned,
 }
 
 _DESK = ("front_desk", "butler", "supervisor", "estate_manager")
@@ -67,6 +71,8 @@ ROLES: dict[str, frozenset[str]] = {
     "progress": frozenset(_DESK + _WORKERS + _GROUP + ("general_manager",)),
     "close-visit": frozenset({"supervisor", "estate_manager"}),
     "acknowledge-mailbox": frozenset({MAILBOX_ROLE}),
+    "violation-step": frozenset(_DESK + _WORKERS),  # beyond advice, only a supervisor or the estate manager
+    "sign-off-penalty": frozenset({"general_manager"}),
 }
 
 

@@ -60,6 +60,8 @@ class CaseState:
     location_id: str | None = None  # where the work is, as billing names it: building-unit-room, or the area
     result: str | None = None  # what the last completion says was done
     satisfaction: str | None = None  # the resident's word at the last return visit since that completion
+    major_violation: bool = False  # its penalty is in force only once the general manager signs it off
+    penalty_unsigned: bool = False  # a major violation's penalty waits for the general manager
     mailbox_open: tuple[str, ...] = ()  # event ids of the escalations to the general manager not yet acknowledged
 
     @property
@@ -98,6 +100,7 @@ def started(case_id: str, estate_id: str, received: dict[str, Any]) -> CaseState
         group_transferred=complaint.get("origin") in GROUP_ORIGINS,
         household_id=(received.get("reporter") or {}).get("household_id"),
         location_id=location_id(received.get("location") or {}),
+        major_violation=received["type"] == "violation" and (received.get("violation") or {}).get("severity") == "major",
     )
 
 
@@ -167,6 +170,10 @@ def _changes(state: CaseState, event_type: str, payload: dict[str, Any], event_i
     if event_type == "EscalationRaised" and payload.get("to_role") == MAILBOX_ROLE \
             and event_id is not None and str(event_id) not in state.mailbox_open:
         return {"mailbox_open": (*state.mailbox_open, str(event_id))}
+    if event_type == "ViolationPenaltyRecorded":
+        return {"penalty_unsigned": state.major_violation}
+    if event_type == "ViolationPenaltySignedOff":
+        return {"penalty_unsigned": False}
     if event_type == "MailboxItemAcknowledged":
         settled = set(payload["item_ids"])
         return {"mailbox_open": tuple(i for i in state.mailbox_open if i not in settled)}

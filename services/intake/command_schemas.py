@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from estatedesk.inputs import Id, Input, Line, Text
 
+from .domain.violations import MAX_DAYS_TO_RECTIFY, STEPS
+
 MAX_AMOUNT_FEN = 100_000_000  # a million yuan: anything larger is a typing slip
 
 
@@ -101,6 +103,19 @@ class AcknowledgeMailboxIn(_Body):
     remark: _text(1000, required=True) = Field(description="What the general manager makes of it, or has ordered")
 
 
+class ViolationStepIn(_Body):
+    step: Literal[STEPS] = Field(description="conduct: advice, written_notice, compensation, public_notice, "  # type: ignore[valid-type]
+                                             "referral; a refused fee: persuasion, reminder_letter, late_fee, "
+                                             "lawyer_letter, public_posting, service_suspended, arbitration")
+    note: _text(2000) = ""
+    rectify_within_days: StrictInt | None = Field(None, ge=1, le=MAX_DAYS_TO_RECTIFY,
+                                                  description="A written notice or reminder letter: days to comply")
+
+
+class SignOffIn(_Body):
+    remark: _text(1000) = ""
+
+
 class ReasonIn(_Body):
     reason: _text(500, required=True)
 
@@ -145,4 +160,9 @@ COMMAND_BODIES: dict[str, tuple[type[BaseModel], str, dict]] = {
                             "The general manager acknowledges the case's items in the general manager's mailbox"
                             " (总经理信箱), with a remark",
                             {"remark": "read; the estate manager calls the resident today"}),
+    "violation-step": (ViolationStepIn, "A step of the violation handling ladder (000 §1); beyond advice only a"
+                                        " supervisor or the estate manager",
+                       {"step": "written_notice", "note": "balcony enclosure to be removed", "rectify_within_days": 7}),
+    "sign-off-penalty": (SignOffIn, "The general manager signs off a major violation's penalty, which only then"
+                                    " is in force", {"remark": "agreed: 5,000 yuan for the damaged fire door"}),
 }

@@ -146,8 +146,9 @@ class Intake:
                 if refers and body.get(refers) else {}
             if name in PRICED:
                 context["schedule"] = await load_fee_schedule(self.store, state.estate_id, conn)
-            payloads = decide(name, state, body, actor, self.clock(), **context)
-            return await self._append(conn, state, payloads, idempotency_key, actor)
+            now = self.clock()  # one moment: what the decision says happened is when its events happened
+            payloads = decide(name, state, body, actor, now, **context)
+            return await self._append(conn, state, payloads, idempotency_key, actor, now)
 
         async def authorise(conn: asyncpg.Connection) -> None:
             # The case as the caller may see it now, and a role that gives this command; not
@@ -181,10 +182,9 @@ class Intake:
             return None
 
     async def _append(self, conn: asyncpg.Connection, state: CaseState, payloads: list[Payload],
-                      correlation_id: str | None, actor: Actor, causation_id: str | None = None) -> dict:
-        now = self.clock()
+                      correlation_id: str | None, actor: Actor, now: datetime) -> dict:
         envelopes = envelopes_for(state.case_id, state.estate_id, state.version, payloads, now,
-                                  correlation_id=correlation_id or state.case_id, causation_id=causation_id)
+                                  correlation_id=correlation_id or state.case_id)
         position = await self.store.append(state.case_id, state.version, envelopes, conn=conn)
         after = state
         for envelope in envelopes:

@@ -255,12 +255,12 @@ class CustomRuleIn(Input):
 class SlaBlock(Input):
     calendar: CalendarIn | None = None
     rules: dict[Literal[SLA_RULES], SlaRuleIn] = {}  # type: ignore[valid-type]
-    custom_rules: list[CustomRuleIn] = Field([], max_length=50, description="The estate's own clocks")
+    custom_rules: list[CustomRuleIn] | None = Field(None, max_length=50, description="The estate's own clocks")
 
     @field_validator("custom_rules")
     @classmethod
-    def _names_unique(cls, own: list[CustomRuleIn]) -> list[CustomRuleIn]:
-        _unique([o.name for o in own], "custom rule names")
+    def _names_unique(cls, own: list[CustomRuleIn] | None) -> list[CustomRuleIn] | None:
+        _unique([o.name for o in own or []], "custom rule names")
         return own
 
 

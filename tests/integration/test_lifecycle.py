@@ -316,7 +316,7 @@ async def test_the_openapi_document_shows_every_command_with_an_example(stack):
     commands = {path.rsplit("/", 1)[1] for path in spec["paths"] if path.startswith("/v1/cases/{case_id}/")}
     assert commands == {"reply", "accept", "start", "pause", "resume", "transfer", "reject", "complete", "inspect",
                         "review", "return-visit", "reopen", "cancel", "merge", "archive", "progress", "close-visit",
-                        "acknowledge-mailbox"}
+                        "acknowledge-mailbox", "violation-step", "sign-off-penalty"}
     for path, item in spec["paths"].items():
         if path.startswith("/v1/cases/{case_id}/"):
             assert item["post"]["requestBody"]["content"]["application/json"]["examples"], path

@@ -37,6 +37,7 @@ def new_view(event: dict) -> View:
         "assignee": None, "routing": None, "deadlines": [], "escalations": [], "history": [],
         "first_response_at": None, "completed_at": None, "closed_at": None, "return_visits": [],
         "repeat_of": None, "in_warranty": None, "charges": [], "penalty_fen": 0,
+        "violation_steps": [], "penalty_in_force": None,
         "group_ref": (p.get("complaint") or {}).get("group_ref"), "lifecycle": state.to_json(),
         "consultation": None, "visit_attempts": [], "visit_closed": None, "mailbox": [],
         "complaint": p.get("complaint"), "file_card": None,
@@ -195,6 +196,19 @@ def mailbox_items(view: View, open_only: bool) -> list[dict]:
 
 def _penalty(view: View, p: dict, event: dict) -> None:
     view["penalty_fen"] += p["amount_fen"]
+    # a major violation's penalty is in force once the general manager signs it off (000 §1)
+    view["penalty_in_force"] = not lifecycle_of(view).major_violation
+
+
+def _ladder_step(view: View, p: dict, event: dict) -> None:
+    view["violation_steps"] = [*view.get("violation_steps", []), {
+        "at": event["occurred_at"], "ladder": p["ladder"], "step": p["step"], "note": p.get("note", ""),
+        "rectify_by": p.get("rectify_by"), "actor": p.get("actor"), "actor_role": p.get("actor_role")}]
+
+
+def _signed_off(view: View, p: dict, event: dict) -> None:
+    view["penalty_in_force"] = True
+    view["penalty_signed_off"] = {"at": event["occurred_at"], "by": p.get("actor"), "remark": p.get("remark", "")}
 
 
 _HANDLERS = {
@@ -202,7 +216,7 @@ _HANDLERS = {
     "ReturnVisitRecorded": _visited, "ChargeableWorkCompleted": _charged, "ChargeVoided": _voided,
     "EscalationRaised": _escalated,
     "RepeatComplaintDetected": lambda v, p, e: v.update(repeat_of=p["earlier_case_id"]),
-    "ViolationPenaltyRecorded": _penalty,
+    "ViolationPenaltyRecorded": _penalty, "ViolationStepTaken": _ladder_step, "ViolationPenaltySignedOff": _signed_off,
     "ConsultationTaken": lambda v, p, e: v.update(consultation={"form": p["form"],
                                                                 "confidential": p.get("confidential", False)}),
     "ReturnVisitAttempted": _attempted, "ReturnVisitClosed": _visit_closed,

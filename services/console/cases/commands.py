@@ -9,6 +9,9 @@ from typing import Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DEPARTMENTS = ("customer_service", "engineering", "security", "cleaning", "greening")
+STEPS = ("advice", "written_notice", "compensation", "public_notice", "referral",  # a conduct violation's ladder
+         "persuasion", "reminder_letter", "late_fee", "lawyer_letter", "public_posting", "service_suspended",
+         "arbitration")  # a refused fee's
 CHARGE_LINES = 3
 
 
@@ -91,6 +94,25 @@ class ReturnVisitForm(_Form):
 
 class RemarkForm(_Form):
     remark: str = Field(min_length=1, max_length=1000)
+
+
+class SignOffForm(_Form):
+    remark: str = Field("", max_length=1000)
+
+
+class ViolationStepForm(_Form):
+    step: Literal[STEPS]  # type: ignore[valid-type]
+    note: str = Field("", max_length=2000)
+    rectify_within_days: str = Field("", max_length=3)
+
+
+def _violation_step(f: ViolationStepForm) -> dict:
+    body = {"step": f.step, "note": f.note}
+    if f.rectify_within_days:
+        if not f.rectify_within_days.isdigit():
+            raise ChargeLineError("rectify_within_days", "must be a whole number of days")
+        body["rectify_within_days"] = int(f.rectify_within_days)
+    return body
 
 
 class MergeForm(_Form):
@@ -203,6 +225,9 @@ COMMAND_FORMS: dict[str, CommandForm] = {
     "progress": CommandForm(ProgressForm, (Input("note", "textarea", required=True),), _same("note")),
     "close-visit": CommandForm(RemarkForm, (Input("remark", "textarea", required=True),), _same("remark")),
     "acknowledge-mailbox": CommandForm(RemarkForm, (Input("remark", "textarea", required=True),), _same("remark")),
+    "violation-step": CommandForm(ViolationStepForm, (Input("step", "select", STEPS, True), Input("note", "textarea"),
+                                                      Input("rectify_within_days", "number")), _violation_step),
+    "sign-off-penalty": CommandForm(SignOffForm, (Input("remark", "textarea"),), _same("remark")),
 }
 
 

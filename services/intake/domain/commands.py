@@ -14,7 +14,7 @@ from estatedesk.contracts import Payload
 from estatedesk.contracts.case_events import (
     CaseAccepted, CaseArchived, CaseCancelled, CaseMerged, CaseRejected, CaseReferredToSupervisor, CaseReopened,
     CaseReplied, CaseTransferred, ChargeableWorkCompleted, ChargeVoided, GroupComplaintResultReported,
-    InspectionRecorded, MailboxItemAcknowledged,
+    InspectionRecorded, MailboxItemAcknowledged, ViolationPenaltySignedOff, ViolationStepTaken,
     ProgressNoted, ReturnVisitAttempted, ReturnVisitClosed, ReturnVisitRecorded, SupervisorReviewed, ViolationPenaltyRecorded, WorkCompleted, WorkPaused,
     WorkResumed, WorkStarted,
 )
@@ -22,6 +22,7 @@ from estatedesk.contracts.case_events import (
 from estatedesk.lifecycle import DESK_TYPES, NEEDS_FULL_CLOSURE, CaseState
 from .errors import IllegalTransition, InvalidCommand, NotPermitted
 from .fees import FeeSchedule, price_lines
+from .violations import step_taken
 from estatedesk.lifecycle.guards import DEPARTMENT_BOUND, ROLES, allowed_commands, may, may_give
 from services.dispatch.domain.rules import DEPARTMENTS
 
@@ -270,6 +271,20 @@ def acknowledge_mailbox(state, data, actor, now):
     return [MailboxItemAcknowledged(item_ids=list(state.mailbox_open), remark=data["remark"], **by)]
 
 
+def violation_step(state, data, actor, now):
+    """One step of the case's violation ladder, who took it and when; a written notice or a
+    reminder letter also sets the deadline to rectify."""
+    by = _check("violation-step", state, actor)
+    ladder, rectify_by = step_taken(state.category, data.get("step"), data.get("rectify_within_days"), actor.role, now)
+    return [ViolationStepTaken(ladder=ladder, step=data["step"], note=data.get("note", ""), rectify_by=rectify_by,
+                               **by)]
+
+
+def sign_off_penalty(state, data, actor, now):
+    """The general manager signs off a major violation's penalty, which only then is in force."""
+    return [ViolationPenaltySignedOff(remark=data.get("remark", ""), **_check("sign-off-penalty", state, actor))]
+
+
 # Commands about another case too, and the field naming it: the handler loads that case as
 # the caller may see it and passes it as `target`.
 REFERS_TO: dict[str, str] = {"merge": "into_case_id"}
@@ -280,7 +295,8 @@ COMMANDS: dict[str, Callable[..., list[Payload]]] = {
     "reply": reply, "accept": accept, "start": start, "pause": pause, "resume": resume, "transfer": transfer,
     "reject": reject, "complete": complete, "inspect": inspect, "review": review, "return-visit": return_visit,
     "reopen": reopen, "cancel": cancel, "merge": merge, "archive": archive, "progress": progress,
-    "close-visit": close_visit, "acknowledge-mailbox": acknowledge_mailbox,
+    "close-visit": close_visit, "acknowledge-mailbox": acknowledge_mailbox, "violation-step": violation_step,
+    "sign-off-penalty": sign_off_penalty,
 }
 
 

@@ -23,6 +23,7 @@ class Clock:
     paused: timedelta = timedelta(0)
     fired: frozenset[str] = frozenset()
     met_at: datetime | None = None
+    deadline: datetime | None = None  # set by the starting event (a rectification deadline), not by the rule
 
 
 @dataclass(frozen=True)
@@ -43,23 +44,36 @@ class SlaCase:
 
 
 def due_at(clock: Clock, rule: ClockRule, policy: SlaPolicy, share: float = 1.0) -> datetime:
+    if clock.deadline is not None:
+        return clock.started_at + (clock.deadline - clock.started_at) * share + clock.paused
     if rule.clock == "business_hours":
         target = policy.calendar.working_day * rule.working_days if rule.working_days else rule.target
         return policy.calendar.add(clock.started_at, target * share + clock.paused)
     return clock.started_at + rule.target * share + clock.paused
 
 
-def _start(sla: SlaCase, rule: ClockRule, at: datetime, policy: SlaPolicy) -> tuple[SlaCase, list[Action]]:
+def _start(sla: SlaCase, rule: ClockRule, at: datetime, policy: SlaPolicy,
+           payload: dict | None = None) -> tuple[SlaCase, list[Action]]:
     n = sla.instances.get(rule.rule, 0) + 1
-    clock = Clock(f"{sla.case_id}/{rule.rule}/{n}", rule.rule, at)
+    deadline = (payload or {}).get(rule.deadline_from) if rule.deadline_from else None
+    clock = Clock(f"{sla.case_id}/{rule.rule}/{n}", rule.rule, at,
+                  deadline=_moment(deadline) if deadline is not None else None)
     sla = replace(sla, clocks=(*sla.clocks, clock), instances={**sla.instances, rule.rule: n})
     return sla, [Action(f"{clock.obligation_id}/started", "SlaClockStarted",
                         {"obligation_id": clock.obligation_id, "rule": rule.rule, "started_at": at,
                          "due_at": due_at(clock, rule, policy), "policy_version": policy.version}, at)]
 
 
+def _moment(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _carries(conditions: tuple[tuple[str, str, frozenset], ...], event_type: str, payload: dict) -> bool:
+    return all(payload.get(name) in values for kind, name, values in conditions if kind == event_type)
+
+
 def _meets(rule: ClockRule, event_type: str, payload: dict) -> bool:
-    if event_type not in rule.met_by:
+    if event_type not in rule.met_by or not _carries(rule.met_if, event_type, payload):
         return False
     return rule.met_by_department is None or rule.met_by_department in payload.get("departments", [])
 
@@ -94,8 +108,9 @@ def observe(sla: SlaCase, event_type: str, payload: dict, at: datetime, policy: 
     if event_type == "CaseDispatched":
         sla = replace(sla, departments=tuple(payload.get("departments", ())))
     for rule in policy.rules:
-        if event_type in rule.starts_on and rule.applies_to(sla.case) and not _running(sla, rule.rule):
-            sla, started = _start(sla, rule, at, policy)
+        if event_type in rule.starts_on and rule.applies_to(sla.case) and not _running(sla, rule.rule) \
+                and _carries(rule.starts_if, event_type, payload):
+            sla, started = _start(sla, rule, at, policy, payload)
             actions += started
     actions += _instant(sla, event_type, at, policy, cause)
     return _after_escalations(sla, actions, policy)
@@ -195,7 +210,8 @@ def dump(sla: SlaCase) -> dict[str, Any]:
             "clocks": [{"obligation_id": c.obligation_id, "rule": c.rule, "started_at": c.started_at.isoformat(),
                         "state": c.state, "paused_since": c.paused_since.isoformat() if c.paused_since else None,
                         "paused_s": c.paused.total_seconds(), "fired": sorted(c.fired),
-                        "met_at": c.met_at.isoformat() if c.met_at else None} for c in sla.clocks]}
+                        "met_at": c.met_at.isoformat() if c.met_at else None,
+                        "deadline": c.deadline.isoformat() if c.deadline else None} for c in sla.clocks]}
 
 
 def load(data: dict[str, Any]) -> SlaCase:
@@ -204,5 +220,6 @@ def load(data: dict[str, Any]) -> SlaCase:
 
     return SlaCase(data["case_id"], data["case"], tuple(
         Clock(c["obligation_id"], c["rule"], datetime.fromisoformat(c["started_at"]), c["state"],
-              when(c["paused_since"]), timedelta(seconds=c["paused_s"]), frozenset(c["fired"]), when(c["met_at"]))
+              when(c["paused_since"]), timedelta(seconds=c["paused_s"]), frozenset(c["fired"]), when(c["met_at"]),
+              when(c.get("deadline")))
         for c in data["clocks"]), dict(data["instances"]), tuple(data["departments"]))

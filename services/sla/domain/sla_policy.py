@@ -51,6 +51,10 @@ class ClockRule:
     working_days: int = 0  # target in working days of the estate's calendar, instead of `target`
     enabled: bool = True
     started_by_escalation_to: str | None = None  # started when this engine escalates a case to that role
+    # (event type, payload field, values): a starting or meeting event of that type must carry one of them
+    starts_if: tuple[tuple[str, str, frozenset], ...] = ()
+    met_if: tuple[tuple[str, str, frozenset], ...] = ()
+    deadline_from: str | None = None  # the starting event's payload field that sets the due time, not `target`
 
     def applies_to(self, case: dict) -> bool:
         return (self.enabled and case["type"] in self.case_types
@@ -105,6 +109,15 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
                            Escalation(2, "estate_manager", timedelta(minutes=5), "emergency still not accepted"),
                            Escalation(3, "general_manager", timedelta(minutes=15),
                                       "emergency unaccepted 20 minutes after the call"))),
+    # a written notice or a reminder letter gives the resident a deadline; missed, the next step is owed
+    ClockRule("violation_rectified", frozenset({"violation"}), frozenset({"ViolationStepTaken"}),
+              frozenset({"ViolationStepTaken", "WorkCompleted"}), timedelta(0), warn_at=None,
+              starts_if=(("ViolationStepTaken", "step", frozenset({"written_notice", "reminder_letter"})),),
+              met_if=(("ViolationStepTaken", "step", frozenset({"compensation", "public_notice", "referral", "late_fee",
+                                                                "lawyer_letter", "public_posting", "service_suspended",
+                                                                "arbitration"})),),
+              deadline_from="rectify_by",
+              escalations=(Escalation(1, "supervisor", reason="rectification deadline passed: the next step is owed"),)),
     # a resident not reached is tried again within a working day, until reached or the visit is closed
     ClockRule("return_visit_retried", frozenset({"repair", "complaint", "help", "violation", "consultation",
                                                  "suggestion"}),
