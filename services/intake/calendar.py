@@ -2,18 +2,18 @@
 WorkingCalendarSet of its year in the group calendar stream; the newest of a year is in force."""
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
 from estatedesk.clock import Clock
-from estatedesk.contracts import Envelope, encode
+from estatedesk.contracts import Envelope
 from estatedesk.contracts.events import WorkingCalendarSet
-from estatedesk.eventstore import ConcurrencyConflict, EventStore
+from estatedesk.eventstore import EventStore
 from estatedesk.streams import GROUP_ESTATE, calendar_stream
 from services.sla.domain.working_time import NO_TABLES, Tables, YearTable, published_table
 
 from .domain.errors import InvalidCommand
+from .estates import record_on_stream
 from .setup_models import CalendarIn
 
 
@@ -22,31 +22,18 @@ def _of_year(events: list[Envelope], year: int) -> list[Envelope]:
 
 
 async def set_calendar(store: EventStore, year: int, body: CalendarIn, *, actor: str, clock: Clock) -> int:
-    """Record the next version of `year`'s table; returns that version."""
+    """Record the next version of `year`'s table; returns that version. The one stream holds
+    every year, so a load of another year moving it on only means taking the next version."""
     if errors := body.outside(year):
         raise InvalidCommand(errors)
-    for _ in range(2):  # another load moved the one stream of every year on: take the next version
-        try:
-            return await _record_next(store, year, body, actor, clock)
-        except ConcurrencyConflict:
-            pass
-    return await _record_next(store, year, body, actor, clock)
-
-
-async def _record_next(store: EventStore, year: int, body: CalendarIn, actor: str, clock: Clock) -> int:
-    stream = calendar_stream()
-    events = await store.read_stream(stream)
-    version = 1 + len(_of_year(events, year))
     now = clock()
-    table = WorkingCalendarSet(year=year, version=version, holidays=sorted(body.holidays),
-                               working_days=sorted(body.working_days), set_by=actor)
-    envelope = Envelope(
-        event_id=uuid.uuid4(), event_type="WorkingCalendarSet", case_id=stream, estate_id=GROUP_ESTATE,
-        stream_version=len(events) + 1, occurred_at=now, recorded_at=now, producer="intake",
-        correlation_id=f"calendar-{year}-{version}", payload=encode(table),
-    )
-    await store.append(stream, len(events), [envelope])
-    return version
+
+    def next_version(events: list[Envelope]) -> WorkingCalendarSet:
+        return WorkingCalendarSet(year=year, version=1 + len(_of_year(events, year)), holidays=sorted(body.holidays),
+                                  working_days=sorted(body.working_days), set_by=actor)
+
+    recorded = await record_on_stream(store, calendar_stream(), GROUP_ESTATE, next_version, now, f"calendar-{year}")
+    return recorded.version
 
 
 def tables_in_force(year: int, events: list[Envelope]) -> Tables:

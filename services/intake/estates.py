@@ -59,10 +59,16 @@ async def report_daily_feedback(store: EventStore, estate_id: str, department: s
 
 
 async def record_on_estate(store: EventStore, estate_id: str, build: Callable[[list[Envelope]], Payload],
+                           now: datetime, correlation_id: str) -> Payload:
+    """Append the event `build` makes of the estate's stream as it stands (see record_on_stream)."""
+    return await record_on_stream(store, estate_stream(estate_id), estate_id, build, now, correlation_id)
+
+
+async def record_on_stream(store: EventStore, stream: str, estate_id: str, build: Callable[[list[Envelope]], Payload],
                            now: datetime, correlation_id: str, *, attempts: int = 3) -> Payload:
-    """Append the event `build` makes of the estate's stream as it stands, retried on a
-    concurrent append: reports and versions of one estate may arrive together. Returns it."""
-    stream = estate_stream(estate_id)
+    """Append the event `build` makes of a set-up stream as it stands, retried on a concurrent
+    append: reports and versions of one stream may arrive together, and `build` decides again
+    on what the stream then holds (the next version number, say). Returns the event."""
     for attempt in range(attempts):
         events = await store.read_stream(stream)
         version, payload = len(events), build(events)

@@ -1,18 +1,17 @@
 """Estate policy as versioned events: each PUT records a new EstatePolicySet in the estate stream."""
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from estatedesk.clock import Clock
-from estatedesk.contracts import Envelope, encode
+from estatedesk.contracts import Envelope
 from estatedesk.contracts.events import EstatePolicySet
 from estatedesk.eventstore import EventStore
 from services.dispatch.domain import RuleTableError, parse_rule_table
 from services.sla.domain.sla_policy import validate_block
 
 from .domain.errors import InvalidCommand
-from .estates import estate_stream
+from .estates import record_on_estate
 
 
 def validate_policy(body: dict[str, Any], version: int) -> None:
@@ -51,20 +50,16 @@ def policy_history(estate_id: str, events: list[Envelope]) -> dict[str, Any]:
 
 async def set_policy(store: EventStore, estate_id: str, body: dict[str, Any], *, actor: str, clock: Clock) -> int:
     """Record the next policy version of the estate; returns that version."""
-    stream = estate_stream(estate_id)
-    events = await store.read_stream(stream)
-    if not any(e.event_type == "EstateConfigured" for e in events):
-        raise InvalidCommand([("estate_id", f"unknown estate {estate_id}; set it up first")])
-    version = 1 + sum(e.event_type == "EstatePolicySet" for e in events)
-    earlier = [e.payload for e in events if e.event_type == "EstatePolicySet"]
-    body = carried_over(earlier[-1] if earlier else {}, body)
-    validate_policy(body, version)
     now = clock()
-    policy = EstatePolicySet(version=version, effective_from=now, set_by=actor, **body)
-    envelope = Envelope(
-        event_id=uuid.uuid4(), event_type="EstatePolicySet", case_id=stream, estate_id=estate_id,
-        stream_version=len(events) + 1, occurred_at=now, recorded_at=now, producer="intake",
-        correlation_id=f"policy-{estate_id}-{version}", payload=encode(policy),
-    )
-    await store.append(stream, len(events), [envelope])
-    return version
+
+    def next_version(events: list[Envelope]) -> EstatePolicySet:
+        if not any(e.event_type == "EstateConfigured" for e in events):
+            raise InvalidCommand([("estate_id", f"unknown estate {estate_id}; set it up first")])
+        version = 1 + sum(e.event_type == "EstatePolicySet" for e in events)
+        earlier = [e.payload for e in events if e.event_type == "EstatePolicySet"]
+        blocks = carried_over(earlier[-1] if earlier else {}, body)
+        validate_policy(blocks, version)
+        return EstatePolicySet(version=version, effective_from=now, set_by=actor, **blocks)
+
+    recorded = await record_on_estate(store, estate_id, next_version, now, f"policy-{estate_id}")
+    return recorded.version

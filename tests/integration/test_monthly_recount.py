@@ -343,10 +343,12 @@ async def violation_general(c: Case) -> None:
 
 
 async def violation_major(c: Case) -> None:
+    await c.do("violation-step", "desk", step="advice", note="asked to stop at once")
+    await c.do("violation-step", "supervisor", step="written_notice", rectify_within_days=3)
     await c.once_routed("accept", "manager", department="estate_manager")
     await c.do("start", "manager")
-    await c.do("complete", "manager", result="fined", penalty_fen=100000)
-    await c.visit("neutral", full_closure=False)
+    await c.do("complete", "manager", result="fined", penalty_fen=100000)  # no satisfaction visit (000 §1)
+    await c.do("sign-off-penalty", "gm", remark="agreed")
     await c.do("archive", "desk")
 
 
