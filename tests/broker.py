@@ -97,6 +97,16 @@ async def sweep_recovered(stack) -> dict[str, float]:
     return counts
 
 
+async def swept_up(pool, case_ids: list[str]) -> dict[str, set[str]]:
+    """Consumer → which of `case_ids` its store sweep had to catch up (sweep_recoveries)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT consumer, case_id FROM sweep_recoveries WHERE case_id = ANY($1)", case_ids)
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["consumer"], set()).add(row["case_id"])
+    return found
+
+
 async def applied_what_each_hears_of(pool, case_id: str) -> dict[str, int] | None:
     """Consumer (tracking name) → its position on the case, once each consumer has applied the
     case's newest event of the types it is notified of; None before. (A consumer's position may

@@ -58,14 +58,14 @@ class Sweeper:
                 " LEFT JOIN case_positions p ON p.consumer = $3 AND p.case_id = e.case_id ORDER BY e.position",
                 swept, self._batch, self._consumer, self._types,
             )
-        looked, missed = 0, []
+        looked, missed = 0, {}  # case id -> the first event of it found unapplied
         for row in rows:
             if row["recorded_at"] >= cutoff:
                 break
             looked += 1
             swept = row["position"]
             if row["applied"] < row["position"] and row["case_id"] not in missed:
-                missed.append(row["case_id"])
+                missed[row["case_id"]] = row["position"]
         for case_id in missed:
             try:
                 with about(case_id=case_id):
@@ -79,6 +79,10 @@ class Sweeper:
             log.warning("%s: caught up %d case(s) found only in the store", self._consumer, len(missed))
         if looked:
             async with self._pool.acquire() as conn:
+                if missed:
+                    await conn.executemany(
+                        "INSERT INTO sweep_recoveries (consumer, case_id, position) VALUES ($1, $2, $3)"
+                        " ON CONFLICT DO NOTHING", [(self._consumer, c, p) for c, p in missed.items()])
                 await conn.execute(
                     "INSERT INTO consumer_sweeps (consumer, position) VALUES ($1, $2)"
                     " ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position", self._consumer, swept)
