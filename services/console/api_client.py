@@ -108,6 +108,9 @@ class Api:
     async def put_estate(self, token: str, estate_id: str, body: dict) -> Answer:
         return await self._call("PUT", f"{self.intake_url}/v1/estates/{estate_id}", token, json=body)
 
+    async def put_fee_schedule(self, token: str, estate_id: str, body: dict) -> Answer:
+        return await self._call("PUT", f"{self.intake_url}/v1/estates/{estate_id}/fee-schedule", token, json=body)
+
     async def put_policy(self, token: str, estate_id: str, body: dict) -> Answer:
         return await self._call("PUT", f"{self.intake_url}/v1/estates/{estate_id}/policy", token, json=body)
 

@@ -15,7 +15,8 @@ from ..web import UserDep, check_csrf, render
 router = APIRouter()
 ADMINS = ("estate_manager", "group_admin")
 ESTATE_JSON = ("buildings", "grids", "staff")
-POLICY_JSON = ("dispatch", "sla", "warranty", "complaints")
+POLICY_JSON = ("dispatch", "sla", "warranty", "complaints", "feedback")
+FEES_JSON = ("items",)
 
 
 class EstateForm(BaseModel):
@@ -35,6 +36,13 @@ class PolicyForm(BaseModel):
     sla: str = ""
     warranty: str = ""
     complaints: str = ""
+    feedback: str = ""
+
+
+class FeesForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    csrf: str = ""
+    items: str = Field("", max_length=200_000)
 
 
 def _require(user, estate_id: str | None = None) -> None:
@@ -72,13 +80,16 @@ async def setup_index(request: Request, user: UserDep, estate_id: str = ""):
 async def _page(request: Request, user, estate_id: str, status: int = 200, **context):
     api = request.app.state.api
     estate, policy = await api.estate(user.token, estate_id), await api.policy(user.token, estate_id)
+    fees = await api.fee_schedule(user.token, estate_id)
     e = estate.data if estate.ok else {}
     p = policy.data if policy.ok else {}
+    f = fees.data if fees.ok else {}
     values = {"name": e.get("name", ""), "timezone": e.get("timezone", "Asia/Shanghai"),
               **{k: _pretty(e.get(k)) for k in ESTATE_JSON},
-              **{k: _pretty((p.get("policy") or {}).get(k)) for k in POLICY_JSON}}
+              **{k: _pretty((p.get("policy") or {}).get(k)) for k in POLICY_JSON}, "items": _pretty(f.get("items"))}
     values.update(context.pop("values", {}))
-    return render(request, "setup/estate.html", status, estate_id=estate_id, estate=e, policy=p, values=values,
+    return render(request, "setup/estate.html", status, estate_id=estate_id, estate=e, policy=p, fees=f,
+                  values=values, fees_problem=context.pop("fees_problem", "" if fees.ok else explain(fees).general),
                   estate_problem=context.pop("estate_problem", "" if estate.ok else explain(estate).general),
                   policy_problem=context.pop("policy_problem", "" if policy.ok else explain(policy).general),
                   errors=context.pop("errors", {}), saved=request.query_params.get("saved", ""),
@@ -126,3 +137,9 @@ async def save_estate(estate_id: str, request: Request, user: UserDep):
 async def save_policy(estate_id: str, request: Request, user: UserDep):
     _require(user, estate_id)
     return await _save(request, user, estate_id, PolicyForm, POLICY_JSON, request.app.state.api.put_policy, "policy")
+
+
+@router.post("/setup/{estate_id}/fees")
+async def save_fees(estate_id: str, request: Request, user: UserDep):
+    _require(user, estate_id)
+    return await _save(request, user, estate_id, FeesForm, FEES_JSON, request.app.state.api.put_fee_schedule, "fees")
