@@ -257,11 +257,16 @@ async def test_a_poison_message_is_set_aside_and_the_cases_behind_it_flow_on(sta
                 for i in range(6)]
     await eventually(lambda: _all_projected(pool, case_ids), what="cases behind the poison projected")
 
+    async def every_consumer_moved_on():
+        return all([await applied_what_each_hears_of(pool, case_id) for case_id in case_ids])
+    # a consumer still working off what earlier tests left it reaches these cases later, not never
+    await eventually(every_consumer_moved_on, timeout=60, what="every consumer applied the cases behind the poison")
+
     async def dead_lettered():
         async with pool.acquire() as conn:
             rows = await conn.fetch("SELECT consumer FROM dead_letters WHERE event_id = $1", str(poison_id))
         return {r["consumer"] for r in rows} >= {"dispatch", "sla", "analytics.case_views"}
-    await eventually(dead_lettered, what="poison message dead-lettered by every consumer")
+    await eventually(dead_lettered, timeout=60, what="poison message dead-lettered by every consumer")
 
 
 async def _view_gone_and_swept(pool, case_id):
