@@ -128,6 +128,10 @@ class Api:
     async def handover(self, token: str, estate_id: str | None) -> Answer:
         return await self._call("GET", f"{self.analytics_url}/v1/handover", token, params={"estate_id": estate_id})
 
+    async def file_cards(self, token: str, month: str, estate_id: str | None) -> Answer:
+        return await self._call("GET", f"{self.analytics_url}/v1/file-cards", token,
+                                params={"month": month, "estate_id": estate_id})
+
     async def group_register(self, token: str, month: str, estate_id: str | None) -> Answer:
         return await self._call("GET", f"{self.analytics_url}/v1/group-register", token,
                                 params={"month": month, "estate_id": estate_id})

@@ -99,6 +99,11 @@ async def test_a_complaint_open_past_24_hours_gets_a_card_that_fills_as_it_proce
         page = await console.get(f"/cases/{late.case_id}")
         assert page.status_code == 200 and 'id="file-card"' in page.text
         assert "多收费用已退还 refunded" in page.text and "退款凭证已核对 refund checked" in page.text
+        board = await console.get("/boards/file-cards", params=query)
+        assert board.status_code == 200 and f'data-case="{late.case_id}"' in board.text
+        assert "多收费用已退还 refunded" in board.text and NAME not in board.text
+        download = await console.get("/boards/file-cards.csv", params=query)
+        assert download.status_code == 200 and download.text == exported.text  # the same file, passed on
     finally:
         await console.aclose()
 

@@ -5,6 +5,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
 
 from ..api_client import explain
 from ..web import UserDep, render
@@ -97,15 +98,37 @@ def _compliance(report: dict) -> list[tuple[str, float | None]]:
 @router.get("/boards/monthly.{fmt}")
 async def monthly_export(fmt: str, request: Request, user: UserDep, month: str, estate_id: str = ""):
     """The CSV/XLSX of analytics, fetched with the user's token (the browser holds no bearer token)."""
-    from fastapi.responses import Response
-
     if fmt not in ("csv", "xlsx") or not MONTH.match(month):
         raise HTTPException(404, "no such export")
+    return await _passed_on(request, user, f"/v1/stats/monthly.{fmt}", month, estate_id)
+
+
+@router.get("/boards/file-cards")
+async def file_cards(request: Request, user: UserDep, month: str = "", estate_id: str = ""):
+    """The month's complaint file cards (投诉处理档案卡, 002 §4.2.1), as analytics answers them."""
+    month = _month(request, month)
+    estate = _estate(user, estate_id)
+    answer = await request.app.state.api.file_cards(user.token, month, estate)
+    query = f"month={month}" + (f"&estate_id={estate}" if estate else "")
+    return render(request, "boards/file_cards.html", items=answer.get("items", []) if answer.ok else [],
+                  month=month, estate_id=estate or "", query=query,
+                  problem="" if answer.ok else explain(answer).general)
+
+
+@router.get("/boards/file-cards.csv")
+async def file_cards_export(request: Request, user: UserDep, month: str, estate_id: str = ""):
+    if not MONTH.match(month):
+        raise HTTPException(404, "no such export")
+    return await _passed_on(request, user, "/v1/file-cards.csv", month, estate_id)
+
+
+async def _passed_on(request: Request, user, path: str, month: str, estate_id: str) -> Response:
+    """A file analytics serves, fetched with the user's token and handed to the browser as it is."""
     api = request.app.state.api
-    response = await api._client.get(f"{api.analytics_url}/v1/stats/monthly.{fmt}",
+    response = await api._client.get(f"{api.analytics_url}{path}",
                                      params={"month": month, **({"estate_id": estate_id} if estate_id else {})},
                                      headers={"Authorization": f"Bearer {user.token}"})
     if response.status_code != 200:
-        raise HTTPException(response.status_code, "the report could not be exported")
+        raise HTTPException(response.status_code, "the file could not be exported")
     return Response(response.content, media_type=response.headers.get("content-type"),
                     headers={"Content-Disposition": response.headers.get("content-disposition", "attachment")})
