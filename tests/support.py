@@ -79,3 +79,20 @@ class StoryCase:
             r = await self.analytics.get(f"/v1/cases/{self.case_id}", headers=self.tokens[who])
             return r.json() if r.status_code == 200 and check(r.json()) else None
         return await eventually(probe, timeout=self.view_timeout, what=f"case {self.case_id}: {what}")
+
+
+async def signed_in_console(stack, pool, role: str, estates: list[str]):
+    """An httpx client signed in to the console as a new account of `role` over `estates`."""
+    import uuid
+
+    import httpx
+
+    from services.console.auth import accounts
+
+    user = f"{role}-{uuid.uuid4().hex[:6]}"
+    await accounts.add_account(pool, user_id=user, display_name=user, role=role, estates=estates,
+                               password="right-password")
+    console = httpx.AsyncClient(base_url=stack.url("console"), timeout=10)
+    signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    return console

@@ -14,14 +14,14 @@ from services.sla.domain.working_time import NO_TABLES, Tables, YearTable, publi
 
 from .domain.errors import InvalidCommand
 from .estates import record_on_stream
-from .setup_models import CalendarIn
+from .setup_models import WorkingCalendarIn
 
 
 def _of_year(events: list[Envelope], year: int) -> list[Envelope]:
     return [e for e in events if e.event_type == "WorkingCalendarSet" and e.payload["year"] == year]
 
 
-async def set_calendar(store: EventStore, year: int, body: CalendarIn, *, actor: str, clock: Clock) -> int:
+async def set_calendar(store: EventStore, year: int, body: WorkingCalendarIn, *, actor: str, clock: Clock) -> int:
     """Record the next version of `year`'s table; returns that version. The one stream holds
     every year, so a load of another year moving it on only means taking the next version."""
     if errors := body.outside(year):

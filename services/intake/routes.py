@@ -26,7 +26,7 @@ from .feedback_day import feedback_of_day
 from .policy import policy_history, set_policy
 from .schemas import CaseAccepted, CaseIn
 from .fee_schedule import fee_schedule_history, set_fee_schedule
-from .setup_models import CalendarIn, EstateSetup, FeeScheduleIn, PolicyIn
+from .setup_models import EstateSetup, FeeScheduleIn, PolicyIn, WorkingCalendarIn
 
 router = APIRouter(prefix="/v1")
 ESTATE_ADMINS = frozenset({"estate_manager", "group_admin"})
@@ -138,7 +138,7 @@ async def get_fee_schedule(estate_id: EstateIdPath, principal: PrincipalDep, req
 
 @router.put("/calendar/{year}", tags=["calendar"],
             responses={422: {"description": "A day outside the year, repeated, or in both lists"}})
-async def put_calendar(year: YearPath, body: CalendarIn, principal: PrincipalDep, request: Request) -> dict:
+async def put_calendar(year: YearPath, body: WorkingCalendarIn, principal: PrincipalDep, request: Request) -> dict:
     """Load the year's official holidays and adjusted working days (调休) for every estate;
     recorded as a new version that replaces the shipped table of that year. SLA clocks
     started from now on follow it; deadlines already announced stay where they are."""

@@ -1,7 +1,6 @@
 """HTTP bodies of the command API (SPEC §5); field names are fixed by the contract."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

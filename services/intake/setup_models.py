@@ -336,7 +336,7 @@ def _distinct_days(days: list[date]) -> list[date]:
     return days
 
 
-class CalendarIn(Input):
+class WorkingCalendarIn(Input):
     """One year's official working calendar (国务院办公厅 holiday notice): `PUT /v1/calendar/{year}`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [

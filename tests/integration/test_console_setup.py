@@ -9,18 +9,12 @@ import uuid
 import httpx
 
 from estatedesk.demo import staffed_estate
-from services.console.auth import accounts
 from tests.conftest import token_for
+from tests.support import signed_in_console
 
 
 async def _signed_in(stack, pool, role: str, estate_id: str) -> httpx.AsyncClient:
-    user = f"{role}-{uuid.uuid4().hex[:6]}"
-    await accounts.add_account(pool, user_id=user, display_name=user, role=role, estates=[estate_id],
-                               password="right-password")
-    console = httpx.AsyncClient(base_url=stack.url("console"), timeout=10)
-    signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
-    assert signed_in.status_code == 303, signed_in.text[:300]
-    return console
+    return await signed_in_console(stack, pool, role, [estate_id])
 
 
 def _csrf(page: str) -> str:
@@ -84,6 +78,7 @@ async def test_an_estate_manager_prices_paid_work_and_sets_the_daily_feedback_fr
         assert feedback.status_code == 303, feedback.text[:300]
         page = (await manager.get(f"/setup/{estate_id}")).text
         assert "PL-TRAP" in page and "v1" in page
+        assert page.count('id="save-fees"') == 1 and "<title>" in page and "save-fees" not in page.split("</title>")[0]
     finally:
         await manager.aclose()
     fees = (await intake.get(f"/v1/estates/{estate_id}/fee-schedule", headers=admin)).json()

@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from estatedesk.demo import staffed_estate
-from services.console.auth import accounts
 from tests.conftest import token_for
-from tests.support import StoryCase, repair_case, stack_now
+from tests.support import StoryCase, repair_case, signed_in_console, stack_now
 
 NAME, PHONE = "林先生", "13912348888"
 
@@ -109,13 +108,7 @@ async def test_a_complaint_open_past_24_hours_gets_a_card_that_fills_as_it_proce
 
 
 async def _signed_in(stack, pool, role: str, estate_id: str) -> httpx.AsyncClient:
-    user = f"{role}-{uuid.uuid4().hex[:6]}"
-    await accounts.add_account(pool, user_id=user, display_name=user, role=role, estates=[estate_id],
-                               password="right-password")
-    console = httpx.AsyncClient(base_url=stack.url("console"), timeout=10)
-    signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
-    assert signed_in.status_code == 303, signed_in.text[:300]
-    return console
+    return await signed_in_console(stack, pool, role, [estate_id])
 
 
 @pytest.mark.parametrize("path", ["/v1/file-cards", "/v1/file-cards.csv"])

@@ -11,10 +11,9 @@ import httpx
 import pytest
 
 from estatedesk.contracts import CASE_EVENTS
-from services.console.auth import accounts
 from tests.broker import read_topics
 from tests.conftest import token_for
-from tests.support import StoryCase, eventually, repair_case, stack_now
+from tests.support import StoryCase, eventually, repair_case, signed_in_console, stack_now
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +116,7 @@ async def test_a_transferred_complaints_notes_and_result_reach_the_register_and_
 
 
 async def _signed_in(stack, pool, role: str) -> httpx.AsyncClient:
-    user = f"{role}-{uuid.uuid4().hex[:6]}"
-    await accounts.add_account(pool, user_id=user, display_name=user, role=role, estates=[],
-                               password="right-password")
-    console = httpx.AsyncClient(base_url=stack.url("console"), timeout=10)
-    signed_in = await console.post("/login", data={"user": user, "password": "right-password", "next": "/"})
-    assert signed_in.status_code == 303, signed_in.text[:300]
-    return console
+    return await signed_in_console(stack, pool, role, [])
 
 
 async def _results_reported_is(analytics, who: dict, expected: int) -> bool:

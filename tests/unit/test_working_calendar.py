@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 
 from estatedesk.operate import health
-from services.intake.setup_models import MAX_HOLIDAYS, MAX_WORKING_DAYS, CalendarIn
+from services.intake.setup_models import MAX_HOLIDAYS, MAX_WORKING_DAYS, WorkingCalendarIn
 from services.sla.domain.sla_policy import policy_from
 from services.sla.domain.working_time import (LoadedTable, OfficialCalendar, WorkingCalendar, YearTable,
                                               is_working_day, missing_years)
@@ -93,12 +93,12 @@ def test_readiness_warns_while_a_year_has_no_table():
 ])
 def test_a_junk_table_is_refused_naming_the_field(body, field):
     with pytest.raises(ValidationError) as refused:
-        CalendarIn.model_validate(body)
+        WorkingCalendarIn.model_validate(body)
     assert [e["loc"][0] for e in refused.value.errors()] == [field]
 
 
 def test_days_outside_the_year_are_named_by_position():
-    body = CalendarIn.model_validate({"holidays": ["2027-01-01", "2028-01-01"], "working_days": ["2026-12-27"]})
+    body = WorkingCalendarIn.model_validate({"holidays": ["2027-01-01", "2028-01-01"], "working_days": ["2026-12-27"]})
     assert body.outside(2027) == [("holidays.1", "is not in 2027"), ("working_days.0", "is not in 2027")]
 
 
@@ -111,7 +111,7 @@ days_of_2027 = st.dates(date(2027, 1, 1), date(2027, 12, 31))
        start=st.datetimes(datetime(2026, 12, 1), datetime(2027, 12, 31)))
 def test_any_accepted_table_leaves_working_time_in_every_year(holidays, working, start):
     working = [d for d in working if d not in holidays]
-    body = CalendarIn.model_validate({"holidays": [d.isoformat() for d in holidays],
+    body = WorkingCalendarIn.model_validate({"holidays": [d.isoformat() for d in holidays],
                                       "working_days": [d.isoformat() for d in working]})
     start = start.replace(tzinfo=SH)
     calendar = WorkingCalendar(official=OfficialCalendar((
