@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sla_timers
 	$(BIN)/python -m bench.projection
 	$(BIN)/python -m bench.queues
+	$(BIN)/python -m bench.read_side
 	$(BIN)/python -m bench.e2e
 
 clean:

@@ -19,7 +19,7 @@ from estatedesk.web.ops import ops_router
 from estatedesk.web.runtime import background
 from estatedesk.web.streams import consumer_ready
 
-from . import freshness, projection
+from . import freshness, month_tallies, projection
 from .report_routes import router as report_router
 from .routes import router
 
@@ -68,6 +68,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         pool = app.state.pool = await create_pool(settings.database_url)
         try:
+            await month_tallies.count_stored_views(pool)
             async with background(settings, pool, stream_app, consumer=projection.CONSUMER, catch_up=catch_up,
                                   notified=notified_event_types("analytics"),
                                   clock=clock, loops=(watch_lag,), on_recovered=recovered.inc):

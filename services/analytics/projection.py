@@ -12,7 +12,8 @@ from estatedesk.contracts import Envelope
 from estatedesk.eventstore import EventStore
 from estatedesk.eventstore.tracking import lock_case, unapplied_events
 
-from .domain.case_view import apply_all, is_breached, mailbox_state, next_due_at
+from . import month_tallies
+from .domain.case_view import apply_all, is_breached, mailbox_state, next_due_at, unsettled_due_at
 from .domain.search import grams, normal_query, query_grams
 
 CONSUMER = "analytics.case_views"
@@ -32,17 +33,20 @@ async def apply_events(conn: asyncpg.Connection, case_id: str, events: list[Enve
     produces the very rows the live path did."""
     if not events:
         return
-    view = await _load(conn, case_id)
+    view = stored = await _load(conn, case_id)
     if view is not None and not FOLDED_SINCE <= view.keys():
         # a view written before the shared fold, the file card or the mailbox was kept in it: fold it afresh
         view, events = None, await EventStore.read_case_on(conn, case_id)
     view = apply_all(view, [event.model_dump(mode="json") for event in events])
     if view is not None:
         await _save(conn, view, events[-1].recorded_at, any(e.event_type == "CaseReceived" for e in events))
+        await month_tallies.record(conn, [(stored, view)])
 
 
 async def forget(conn: asyncpg.Connection, case_ids: list[str]) -> None:
-    await conn.execute("DELETE FROM case_views WHERE case_id = ANY($1)", case_ids)
+    rows = await conn.fetch("DELETE FROM case_views WHERE case_id = ANY($1) RETURNING view - 'history' AS view",
+                            case_ids)
+    await month_tallies.record(conn, [(json.loads(r["view"]), None) for r in rows])
 
 
 async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
@@ -52,22 +56,25 @@ async def _load(conn: asyncpg.Connection, case_id: str) -> dict | None:
 
 _UPSERT = (
     "INSERT INTO case_views (case_id, estate_id, type, status, departments, breached, received_at, view,"
-    " updated_at, assignee, coordinator, household_id, next_due_at, mailbox)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (case_id) DO UPDATE SET"
+    " updated_at, assignee, coordinator, household_id, next_due_at, mailbox, unsettled_due_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (case_id) DO UPDATE SET"
     " status = EXCLUDED.status, departments = EXCLUDED.departments, breached = EXCLUDED.breached,"
     " view = EXCLUDED.view, updated_at = EXCLUDED.updated_at, assignee = EXCLUDED.assignee,"
     " coordinator = EXCLUDED.coordinator, household_id = EXCLUDED.household_id,"
-    " next_due_at = EXCLUDED.next_due_at, mailbox = EXCLUDED.mailbox")
+    " next_due_at = EXCLUDED.next_due_at, mailbox = EXCLUDED.mailbox, unsettled_due_at = EXCLUDED.unsettled_due_at")
 _INDEX_TEXT = ("INSERT INTO case_search (case_id, estate_id, grams) VALUES ($1, $2, $3)"
                " ON CONFLICT (case_id) DO NOTHING")
 
 
 def _row(view: dict, updated_at: datetime) -> tuple:
-    due = next_due_at(view)
     return (view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
             is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
             view["assignee"], view["coordinator"], (view["reporter"] or {}).get("household_id"),
-            datetime.fromisoformat(due) if due else None, mailbox_state(view))
+            _instant(next_due_at(view)), mailbox_state(view), _instant(unsettled_due_at(view)))
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _text_row(view: dict) -> tuple:
@@ -82,13 +89,10 @@ async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime, rece
 
 async def rebuild_cases(conn: asyncpg.Connection, by_case: dict[str, list[Envelope]]) -> None:
     """Fold each case's whole history afresh and write the views in one batch (a rebuild)."""
-    rows = []
-    for events in by_case.values():
-        view = None
-        view = apply_all(None, [event.model_dump(mode="json") for event in events])
-        if view is not None:
-            rows.append(_row(view, events[-1].recorded_at))
-    await conn.executemany(_UPSERT, rows)
+    views = [(view, events[-1].recorded_at) for events in by_case.values()
+             if (view := apply_all(None, [event.model_dump(mode="json") for event in events])) is not None]
+    await conn.executemany(_UPSERT, [_row(view, updated_at) for view, updated_at in views])
+    await month_tallies.record(conn, [(None, view) for view, _ in views])
 
 
 async def case_view(pool: asyncpg.Pool, case_id: str) -> dict | None:

@@ -1,21 +1,16 @@
-"""Monthly statistics served from the case views.
-
-Computed on request from the month's rows of `case_views` (an index on received_at serves
-the month; the fold is linear): 50,000 cases take about a second, and the figures can never
-drift from the views they summarise, which a separately maintained counter table could.
-"""
+"""Monthly statistics served from the month's tallies, kept beside the case views in the
+projection's transaction (month_tallies), and the group register from the month's views."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from .domain.group_register import register
-from .domain.month_report import change, figures
+from .domain.month_report import GROUP_TIMEZONE, change
+from .month_tallies import counted_month
 
-GROUP_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -40,16 +35,8 @@ async def group_register(pool: asyncpg.Pool, month: str, estates: list[str] | No
     return register([json.loads(r["view"]) for r in rows])
 
 
-async def _views(pool: asyncpg.Pool, month: str, estate_id: str | None) -> list[dict]:
-    start, end = month_bounds(month)
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT view - 'history' - 'lifecycle' AS view FROM case_views WHERE received_at >= $1 AND received_at < $2"
-            " AND ($3::text IS NULL OR estate_id = $3)", start, end, estate_id)
-    return [json.loads(r["view"]) for r in rows]
-
-
 async def monthly(pool: asyncpg.Pool, month: str, estate_id: str | None) -> dict:
-    current = figures(await _views(pool, month, estate_id))
-    previous = figures(await _views(pool, previous_month(month), estate_id))
+    async with pool.acquire() as conn:
+        current = await counted_month(conn, month, estate_id)
+        previous = await counted_month(conn, previous_month(month), estate_id)
     return {"month": month, "estate_id": estate_id, **current, "change": change(current, previous)}

@@ -17,6 +17,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from estatedesk.contracts import CASE_EVENTS, DISPATCH_EVENTS, Envelope, derived_event_id
 from estatedesk.eventstore import EventStore
 from estatedesk.eventstore.tracking import lock_case
+from services.analytics import projection
 from tests.broker import applied_what_each_hears_of, end_offsets, swept_up
 from tests.support import eventually, repair_case, stack_now
 
@@ -286,7 +287,7 @@ async def test_operators_list_dead_letters_and_requeue_the_ones_a_consumer_can_a
     async with pool.acquire() as conn, conn.transaction():
         # as if analytics had set the case's message aside: it never applied the case
         await lock_case(conn, "analytics.case_views", case_id)
-        await conn.execute("DELETE FROM case_views WHERE case_id = $1", case_id)
+        await projection.forget(conn, [case_id])
         await conn.execute("DELETE FROM case_positions WHERE consumer = 'analytics.case_views' AND case_id = $1",
                            case_id)
         await conn.executemany(

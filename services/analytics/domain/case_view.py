@@ -302,6 +302,15 @@ def next_due_at(view: View) -> str | None:
     return min(owed, key=datetime.fromisoformat) if owed else None
 
 
+def unsettled_due_at(view: View) -> str | None:
+    """The earliest due time of a deadline neither met nor breached, paused or not (None once
+    the case is closed): what the dashboard's near-breach list looks among."""
+    if view["status"] in CLOSED:
+        return None
+    unsettled = [d["due_at"] for d in view["deadlines"] if not d["met_at"] and not d["breached"]]
+    return min(unsettled, key=datetime.fromisoformat) if unsettled else None
+
+
 def household_of(view: View) -> str | None:
     """The reporter's household: whose residents may see the case."""
     return (view.get("reporter") or {}).get("household_id")

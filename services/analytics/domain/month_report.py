@@ -27,101 +27,136 @@ Definitions, so that every figure can be checked by hand:
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from datetime import datetime
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from .group_register import on_group_register
 
 TOP_PROBLEMS = 10
+GROUP_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+def month_of(received_at: str) -> str:
+    """The group's calendar month (YYYY-MM) a case received at `received_at` belongs to."""
+    return datetime.fromisoformat(received_at).astimezone(GROUP_TIMEZONE).strftime("%Y-%m")
 
 
 def _seconds(start: str, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() if end else None
 
 
-def _spread(values: list[float]) -> dict[str, float | None]:
-    return {"count": len(values), "median": percentile(values, 0.5), "p90": percentile(values, 0.9)}
+Tally = Counter
+"""A case's additive part of its month's figures: (figure, key) → amount. A month's figures are
+the sum of its cases' tallies plus the nearest-rank percentiles of their durations, so a
+projection keeps them by adding each case's new tally and taking away its old one."""
+
+MEASURES = ("response", "resolution")
+SHARES = (("median", 0.5), ("p90", 0.9))
+
+
+def durations(v: dict[str, Any]) -> dict[str, float | None]:
+    """The case's response and resolution time in seconds (None while it has none)."""
+    resolved_at = v["completed_at"] or (v["closed_at"] if v["status"] == "archived" else None)
+    return {"response": _seconds(v["received_at"], v["first_response_at"]),
+            "resolution": _seconds(v["received_at"], resolved_at)}
+
+
+def tally(v: dict[str, Any]) -> Tally:
+    t: Tally = Counter({("total", ""): 1, ("type", v["type"]): 1, ("category", f"{v['type']}/{v['category'] or 'none'}"): 1,
+                        ("channel", v["channel"]): 1, ("department", (v["departments"] or ["unrouted"])[0]): 1})
+    for measure, seconds in durations(v).items():
+        t[(measure, "")] += seconds is not None
+    for d in v["deadlines"]:
+        if d["breached"]:
+            t[("sla_breached", d["rule"])] += 1
+        elif d["met_at"]:
+            t[("sla_met", d["rule"])] += 1
+    for e in v["escalations"]:
+        t[("escalation", str(e["level"]))] += 1
+    if v["completed_at"]:
+        t[("completed", "")] += 1
+        t[("visited", "")] += bool(v["return_visits"])
+    if v["return_visits"]:
+        t[("satisfaction", v["return_visits"][-1]["satisfaction"])] += 1
+    if v["charges"]:
+        t[("paid_cases", "")] += 1
+        t[("paid_fen", "")] += sum(c["total_fen"] for c in v["charges"])
+    place = v["location"].get("building") and f"building {v['location']['building']}" or v["location"].get("area")
+    t[("problem", json.dumps([place or "unknown", v["category"] or "none"], ensure_ascii=False))] += 1
+    t[("repeat", "")] += bool(v["repeat_of"])
+    t[("file_card", "")] += bool(v.get("file_card"))
+    t[("reached", "")] += len(v["return_visits"])
+    t[("unreachable_attempts", "")] += len(v.get("visit_attempts", []))
+    t[("closed_unreachable", "")] += bool(v.get("visit_closed"))
+    t[("mailbox_raised", "")] += len(v.get("mailbox", []))
+    t[("mailbox_acknowledged", "")] += sum(1 for i in v.get("mailbox", []) if i["acknowledged_at"])
+    if on_group_register(v):
+        t[("register_transferred", "")] += 1
+        t[("register_reported", "")] += bool(v.get("group_result"))
+    return +t  # without the zeros
+
+
+def rank(count: int, share: float) -> int:
+    """The 0-based position of the nearest-rank percentile among `count` ordered values."""
+    return max(math.ceil(share * count) - 1, 0)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    return sorted(values)[rank(len(values), share)] if values else None
 
 
 def figures(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Every figure of SPEC §3 "Monthly statistics" for these views."""
     views = list(views)
-    response, resolution = [], []
-    compliance: dict[str, Counter] = {}
-    escalations: Counter = Counter()
-    satisfaction: Counter = Counter()
-    problems: Counter = Counter()
-    completed = visited = breaches = paid_cases = paid_fen = 0
-    for v in views:
-        if (s := _seconds(v["received_at"], v["first_response_at"])) is not None:
-            response.append(s)
-        resolved_at = v["completed_at"] or (v["closed_at"] if v["status"] == "archived" else None)
-        if (s := _seconds(v["received_at"], resolved_at)) is not None:
-            resolution.append(s)
-        for d in v["deadlines"]:
-            tally = compliance.setdefault(d["rule"], Counter())
-            if d["breached"]:
-                tally["breached"] += 1
-                breaches += 1
-            elif d["met_at"]:
-                tally["met"] += 1
-        escalations.update(str(e["level"]) for e in v["escalations"])
-        if v["completed_at"]:
-            completed += 1
-            if v["return_visits"]:
-                visited += 1
-        if v["return_visits"]:
-            satisfaction[v["return_visits"][-1]["satisfaction"]] += 1
-        if v["charges"]:
-            paid_cases += 1
-            paid_fen += sum(c["total_fen"] for c in v["charges"])
-        place = v["location"].get("building") and f"building {v['location']['building']}" or v["location"].get("area")
-        problems[(place or "unknown", v["category"] or "none")] += 1
-    visits = sum(satisfaction.values())
+    counts: Tally = sum((tally(v) for v in views), Counter())
+    taken = {m: [s for v in views if (s := durations(v)[m]) is not None] for m in MEASURES}
+    return summarise(counts, {(m, share): percentile(taken[m], share) for m in MEASURES for _, share in SHARES})
+
+
+def summarise(counts: Tally, percentiles: dict[tuple[str, float], float | None]) -> dict[str, Any]:
+    """The figures from the month's summed tallies and its durations' percentiles."""
+    def of(figure: str) -> dict[str, int]:
+        return {key: n for (f, key), n in counts.items() if f == figure and n}
+
+    def spread(measure: str) -> dict[str, float | None]:
+        return {"count": counts[(measure, "")], **{name: percentiles[(measure, share)] for name, share in SHARES}}
+
+    met, breached = of("sla_met"), of("sla_breached")
+    satisfaction = of("satisfaction")
+    visits, completed, visited = sum(satisfaction.values()), counts[("completed", "")], counts[("visited", "")]
+    problems = {tuple(json.loads(key)): n for key, n in of("problem").items()}
     return {
-        "total": len(views),
-        "by_type": dict(Counter(v["type"] for v in views)),
-        "by_category": dict(Counter(f"{v['type']}/{v['category'] or 'none'}" for v in views)),
-        "by_channel": dict(Counter(v["channel"] for v in views)),
-        "by_department": dict(Counter((v["departments"] or ["unrouted"])[0] for v in views)),
-        "response_seconds": _spread(response),
-        "resolution_seconds": _spread(resolution),
-        "sla_compliance": {rule: {"met": t["met"], "breached": t["breached"],
-                                  "compliance": round(t["met"] / (t["met"] + t["breached"]), 4)}
-                           for rule, t in sorted(compliance.items()) if t["met"] + t["breached"]},
-        "breaches": breaches,
-        "escalations_by_level": dict(sorted(escalations.items())),
-        "repeat_complaints": sum(1 for v in views if v["repeat_of"]),
-        "file_cards_opened": sum(1 for v in views if v.get("file_card")),
+        "total": counts[("total", "")],
+        "by_type": of("type"), "by_category": of("category"), "by_channel": of("channel"),
+        "by_department": of("department"),
+        "response_seconds": spread("response"),
+        "resolution_seconds": spread("resolution"),
+        "sla_compliance": {rule: {"met": met.get(rule, 0), "breached": breached.get(rule, 0),
+                                  "compliance": round(met.get(rule, 0) / (met.get(rule, 0) + breached.get(rule, 0)), 4)}
+                           for rule in sorted(met.keys() | breached.keys())},
+        "breaches": sum(breached.values()),
+        "escalations_by_level": dict(sorted(of("escalation").items())),
+        "repeat_complaints": counts[("repeat", "")],
+        "file_cards_opened": counts[("file_card", "")],
         "return_visits": {"completed": completed, "visited": visited,
                           "coverage": round(visited / completed, 4) if completed else None,
-                          "satisfaction": dict(satisfaction),
-                          "satisfied_share": round(satisfaction["satisfied"] / visits, 4) if visits else None},
-        "visit_reachability": {"reached": sum(len(v["return_visits"]) for v in views),
-                               "unreachable_attempts": sum(len(v.get("visit_attempts", [])) for v in views),
-                               "closed_unreachable": sum(1 for v in views if v.get("visit_closed"))},
-        "mailbox_items": {"raised": sum(len(v.get("mailbox", [])) for v in views),
-                          "acknowledged": sum(1 for v in views for i in v.get("mailbox", []) if i["acknowledged_at"])},
-        "paid_work": {"cases": paid_cases, "total_fen": paid_fen},
-        "group_register": group_register(views),
+                          "satisfaction": satisfaction,
+                          "satisfied_share": round(satisfaction.get("satisfied", 0) / visits, 4) if visits else None},
+        "visit_reachability": {"reached": counts[("reached", "")],
+                               "unreachable_attempts": counts[("unreachable_attempts", "")],
+                               "closed_unreachable": counts[("closed_unreachable", "")]},
+        "mailbox_items": {"raised": counts[("mailbox_raised", "")], "acknowledged": counts[("mailbox_acknowledged", "")]},
+        "paid_work": {"cases": counts[("paid_cases", "")], "total_fen": counts[("paid_fen", "")]},
+        "group_register": {"transferred": counts[("register_transferred", "")],
+                           "results_reported": counts[("register_reported", "")]},
         "top_problems": [{"location": place, "category": category, "count": n}
                          for (place, category), n in sorted(problems.items(), key=lambda x: (-x[1], x[0]))
                          [:TOP_PROBLEMS]],
     }
-
-
-def group_register(views: list[dict[str, Any]]) -> dict[str, int]:
-    transferred = [v for v in views if on_group_register(v)]
-    return {"transferred": len(transferred), "results_reported": sum(1 for v in transferred if v.get("group_result"))}
 
 
 def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
