@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from estatedesk.eventstore import create_pool
 from services.analytics import boards, month_tallies, stats
-from services.analytics.domain.case_view import is_breached, next_due_at, unsettled_due_at
+from services.analytics.projection import view_row
 from services.analytics.domain.month_report import figures
 
 from .infra import run_on_embedded
@@ -37,7 +37,7 @@ DEPARTMENTS = ["engineering", "customer_service", "security", "cleaning", "green
 RULES = ["engineering_notified", "repair_accepted", "complaint_completed", "visit_due"]
 OPEN_STATUSES = ["dispatched", "accepted", "in_progress", "paused", "completed", "inspected"]
 COLUMNS = ["case_id", "estate_id", "type", "status", "departments", "breached", "received_at", "view", "updated_at",
-           "next_due_at", "unsettled_due_at"]
+           "assignee", "coordinator", "household_id", "next_due_at", "mailbox", "unsettled_due_at"]
 RUNS = 5
 BATCH = 20_000
 
@@ -73,19 +73,9 @@ def _view(rng: random.Random, n: int, month_start: datetime, now: datetime) -> d
             "completed_at": _at(completed) if completed else None, "closed_at": _at(closed) if closed else None,
             "deadlines": deadlines, "escalations": [{"level": 1}] if rng.random() < 0.05 else [],
             "return_visits": visits, "visit_attempts": [], "repeat_of": None, "assignee": None,
+            "coordinator": None, "reporter": {"household_id": f"H-{estate}-{n % 4000}"},
             "charges": [{"total_fen": 5000}] if kind == "repair" and rng.random() < 0.2 else [],
             "location": {"building": str(rng.randrange(1, 30)), "area": None}, "mailbox": []}
-
-
-def _instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _row(view: dict) -> tuple:
-    received = datetime.fromisoformat(view["received_at"])
-    return (view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
-            is_breached(view), received, json.dumps(view), received, _instant(next_due_at(view)),
-            _instant(unsettled_due_at(view)))
 
 
 async def _fill(pool, cases: int, now: datetime) -> None:
@@ -98,7 +88,9 @@ async def _fill(pool, cases: int, now: datetime) -> None:
         for batch in range(first, first + count, BATCH):
             views = [_view(rng, n, month_start, now) for n in range(batch, min(batch + BATCH, first + count))]
             async with pool.acquire() as conn, conn.transaction():
-                await conn.copy_records_to_table("case_views", records=[_row(v) for v in views], columns=COLUMNS)
+                rows = [view_row(v, datetime.fromisoformat(v["received_at"])) for v in views]
+                await conn.copy_records_to_table("case_views", records=rows,
+                                                 columns=COLUMNS)
                 await month_tallies.record(conn, [(None, v) for v in views])
         first += count
     async with pool.acquire() as conn:

@@ -66,7 +66,7 @@ _INDEX_TEXT = ("INSERT INTO case_search (case_id, estate_id, grams) VALUES ($1, 
                " ON CONFLICT (case_id) DO NOTHING")
 
 
-def _row(view: dict, updated_at: datetime) -> tuple:
+def view_row(view: dict, updated_at: datetime) -> tuple:
     return (view["case_id"], view["estate_id"], view["type"], view["status"], view["departments"],
             is_breached(view), datetime.fromisoformat(view["received_at"]), json.dumps(view), updated_at,
             view["assignee"], view["coordinator"], (view["reporter"] or {}).get("household_id"),
@@ -82,7 +82,7 @@ def _text_row(view: dict) -> tuple:
 
 
 async def _save(conn: asyncpg.Connection, view: dict, updated_at: datetime, received_now: bool) -> None:
-    await conn.execute(_UPSERT, *_row(view, updated_at))
+    await conn.execute(_UPSERT, *view_row(view, updated_at))
     if received_now:
         await conn.execute(_INDEX_TEXT, *_text_row(view))
 
@@ -91,7 +91,7 @@ async def rebuild_cases(conn: asyncpg.Connection, by_case: dict[str, list[Envelo
     """Fold each case's whole history afresh and write the views in one batch (a rebuild)."""
     views = [(view, events[-1].recorded_at) for events in by_case.values()
              if (view := apply_all(None, [event.model_dump(mode="json") for event in events])) is not None]
-    await conn.executemany(_UPSERT, [_row(view, updated_at) for view, updated_at in views])
+    await conn.executemany(_UPSERT, [view_row(view, updated_at) for view, updated_at in views])
     await month_tallies.record(conn, [(None, view) for view, _ in views])
 
 
